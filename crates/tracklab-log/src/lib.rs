@@ -1,0 +1,1 @@
+//! The TrackLab run log format.

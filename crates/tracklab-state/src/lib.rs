@@ -1,0 +1,1 @@
+//! Run state and the pure apply function.
