@@ -1,0 +1,363 @@
+//! A run being logged: enqueue in the caller, batch and re-send in the
+//! background until the daemon acknowledges every record as durable.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Code;
+use tracklab_proto::v1::record::Payload;
+use tracklab_proto::v1::{self, IngestRequest, Item, Record};
+
+use crate::{ClientError, Connection, Target, now_us, random_writer_id};
+
+/// Most records in one ingest batch.
+const MAX_BATCH: usize = 8192;
+
+/// How a run is started.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub run_id: String,
+    pub start: v1::RunStart,
+    /// Give up reconnecting after this long without a daemon (default 120 s).
+    pub reconnect_timeout: Option<Duration>,
+}
+
+/// What `finish` saw.
+#[derive(Debug, Clone, Default)]
+pub struct FinishReport {
+    pub records: u64,
+    pub reconnects: u64,
+    pub warnings: Vec<v1::Warning>,
+}
+
+struct Shared {
+    warnings: Mutex<Vec<v1::Warning>>,
+    fatal: Mutex<Option<String>>,
+    reconnects: Mutex<u64>,
+}
+
+/// A run being logged. Cheap calls: `log` and `send` only enqueue.
+pub struct Run {
+    run_id: String,
+    writer_id: u64,
+    next_seq: u64,
+    tx: Option<mpsc::UnboundedSender<Record>>,
+    durable: watch::Receiver<u64>,
+    shared: Arc<Shared>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Run {
+    /// Starts (or resumes) a run and returns once its start is durable.
+    pub async fn start(target: Target, opts: RunOptions) -> Result<Run, ClientError> {
+        let writer_id = random_writer_id();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (durable_tx, durable) = watch::channel(0u64);
+        let shared = Arc::new(Shared {
+            warnings: Mutex::new(Vec::new()),
+            fatal: Mutex::new(None),
+            reconnects: Mutex::new(0),
+        });
+        let sender = Sender {
+            target,
+            writer_id,
+            rx,
+            durable: durable_tx,
+            shared: shared.clone(),
+            unacked: VecDeque::new(),
+            next_batch: 1,
+            reconnect_timeout: opts.reconnect_timeout.unwrap_or(Duration::from_secs(120)),
+        };
+        let task = tokio::spawn(sender.run());
+        let mut start = opts.start;
+        if start.pid == 0 {
+            start.pid = std::process::id();
+        }
+        let mut run = Run {
+            run_id: opts.run_id,
+            writer_id,
+            next_seq: 1,
+            tx: Some(tx),
+            durable,
+            shared,
+            task: Some(task),
+        };
+        let seq = run.send(Payload::RunStart(start))?;
+        run.wait_durable(seq).await?;
+        Ok(run)
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    pub fn writer_id(&self) -> u64 {
+        self.writer_id
+    }
+
+    /// Enqueues a record; returns its sequence number.
+    pub fn send(&mut self, payload: Payload) -> Result<u64, ClientError> {
+        let seq = self.next_seq;
+        let rec = Record {
+            run_id: self.run_id.clone(),
+            writer_id: self.writer_id,
+            seq,
+            timestamp_us: now_us(),
+            payload: Some(payload),
+        };
+        self.tx
+            .as_ref()
+            .ok_or_else(|| ClientError::Sender("the run is finished".into()))?
+            .send(rec)
+            .map_err(|_| ClientError::Sender(self.fatal().unwrap_or_else(|| "stopped".into())))?;
+        self.next_seq += 1;
+        Ok(seq)
+    }
+
+    /// `wandb.log(items, step=, commit=)`.
+    pub fn log(
+        &mut self,
+        items: Vec<Item>,
+        step: Option<i64>,
+        flush: Option<bool>,
+    ) -> Result<u64, ClientError> {
+        self.send(Payload::History(v1::PartialHistory { items, step, flush }))
+    }
+
+    /// Highest sequence number acknowledged as durable.
+    pub fn durable_seq(&self) -> u64 {
+        *self.durable.borrow()
+    }
+
+    /// Highest sequence number enqueued.
+    pub fn last_seq(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    pub fn warnings(&self) -> Vec<v1::Warning> {
+        self.shared
+            .warnings
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_default()
+    }
+
+    fn fatal(&self) -> Option<String> {
+        self.shared.fatal.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// Waits until record `seq` is durable.
+    pub async fn wait_durable(&mut self, seq: u64) -> Result<(), ClientError> {
+        loop {
+            if *self.durable.borrow_and_update() >= seq {
+                return Ok(());
+            }
+            if let Some(f) = self.fatal() {
+                return Err(ClientError::Sender(f));
+            }
+            if self.durable.changed().await.is_err() {
+                if *self.durable.borrow() >= seq {
+                    return Ok(());
+                }
+                return Err(ClientError::Sender(
+                    self.fatal().unwrap_or_else(|| "the background sender stopped".into()),
+                ));
+            }
+        }
+    }
+
+    /// Waits until everything enqueued so far is durable.
+    pub async fn flush(&mut self) -> Result<(), ClientError> {
+        self.wait_durable(self.last_seq()).await
+    }
+
+    /// Sends the exit record and waits until every record is durable.
+    pub async fn finish(mut self, exit_code: i32) -> Result<FinishReport, ClientError> {
+        let seq = self.send(Payload::Exit(v1::RunExit {
+            exit_code,
+            crashed: false,
+        }))?;
+        self.wait_durable(seq).await?;
+        self.tx.take();
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        Ok(FinishReport {
+            records: seq,
+            reconnects: self.shared.reconnects.lock().map(|r| *r).unwrap_or(0),
+            warnings: self.warnings(),
+        })
+    }
+}
+
+/// The background task that owns the ingest stream.
+struct Sender {
+    target: Target,
+    writer_id: u64,
+    rx: mpsc::UnboundedReceiver<Record>,
+    durable: watch::Sender<u64>,
+    shared: Arc<Shared>,
+    unacked: VecDeque<Record>,
+    next_batch: u64,
+    reconnect_timeout: Duration,
+}
+
+/// Errors after which re-sending cannot help.
+fn is_fatal(code: Code) -> bool {
+    matches!(
+        code,
+        Code::InvalidArgument
+            | Code::FailedPrecondition
+            | Code::NotFound
+            | Code::AlreadyExists
+            | Code::Unauthenticated
+            | Code::PermissionDenied
+            | Code::OutOfRange
+    )
+}
+
+impl Sender {
+    async fn run(mut self) {
+        let mut input_closed = false;
+        let mut down_since: Option<Instant> = None;
+        let mut backoff = Duration::from_millis(20);
+        loop {
+            if input_closed && self.unacked.is_empty() {
+                return;
+            }
+            match self.session(&mut input_closed).await {
+                Ok(()) => return,
+                Err(SessionEnd::Fatal(msg)) => {
+                    tracing::error!(error = %msg, "tracklab: the daemon refused the run's records");
+                    if let Ok(mut f) = self.shared.fatal.lock() {
+                        *f = Some(msg);
+                    }
+                    return;
+                }
+                Err(SessionEnd::Retry(msg)) => {
+                    let since = *down_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() > self.reconnect_timeout {
+                        let msg = format!(
+                            "no daemon for {} s ({msg}); {} records were not acknowledged",
+                            self.reconnect_timeout.as_secs(),
+                            self.unacked.len()
+                        );
+                        if let Ok(mut f) = self.shared.fatal.lock() {
+                            *f = Some(msg);
+                        }
+                        return;
+                    }
+                    tracing::debug!(error = %msg, "tracklab: reconnecting");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                    continue;
+                }
+                Err(SessionEnd::Connected) => {}
+            }
+            down_since = None;
+            backoff = Duration::from_millis(20);
+            if let Ok(mut r) = self.shared.reconnects.lock() {
+                *r += 1;
+            }
+        }
+    }
+
+    fn batch(&mut self, records: Vec<Record>) -> IngestRequest {
+        let batch_id = self.next_batch;
+        self.next_batch += 1;
+        IngestRequest { batch_id, records }
+    }
+
+    /// One connection's life. `Err(Connected)` means the stream was up and
+    /// then broke: reconnect at once.
+    async fn session(&mut self, input_closed: &mut bool) -> Result<(), SessionEnd> {
+        let conn = Connection::connect_target(&self.target)
+            .await
+            .map_err(|e| SessionEnd::Retry(e.to_string()))?;
+        let (req_tx, req_rx) = mpsc::channel::<IngestRequest>(64);
+        let mut responses = match conn.ingest().stream(ReceiverStream::new(req_rx)).await {
+            Ok(r) => r.into_inner(),
+            Err(s) if is_fatal(s.code()) => return Err(SessionEnd::Fatal(s.message().to_string())),
+            Err(s) => return Err(SessionEnd::Retry(s.to_string())),
+        };
+        // Re-send everything not yet acknowledged, in order.
+        let resend: Vec<Record> = self.unacked.iter().cloned().collect();
+        for chunk in resend.chunks(MAX_BATCH) {
+            let b = self.batch(chunk.to_vec());
+            if req_tx.send(b).await.is_err() {
+                return Err(SessionEnd::Connected);
+            }
+        }
+        let mut req_tx = Some(req_tx);
+        loop {
+            if *input_closed && self.unacked.is_empty() {
+                return Ok(());
+            }
+            tokio::select! {
+                rec = self.rx.recv(), if !*input_closed && req_tx.is_some() => {
+                    let Some(rec) = rec else {
+                        *input_closed = true;
+                        continue;
+                    };
+                    let mut records = vec![rec];
+                    while records.len() < MAX_BATCH {
+                        match self.rx.try_recv() {
+                            Ok(r) => records.push(r),
+                            Err(_) => break,
+                        }
+                    }
+                    self.unacked.extend(records.iter().cloned());
+                    let b = self.batch(records);
+                    if let Some(tx) = &req_tx
+                        && tx.send(b).await.is_err()
+                    {
+                        req_tx = None;
+                    }
+                }
+                msg = responses.message() => match msg {
+                    Ok(Some(resp)) => {
+                        for ack in resp.acks {
+                            if ack.writer_id == self.writer_id {
+                                self.acked(ack.durable_seq);
+                            }
+                        }
+                        if !resp.warnings.is_empty()
+                            && let Ok(mut w) = self.shared.warnings.lock()
+                        {
+                            for warning in &resp.warnings {
+                                tracing::warn!(run_id = warning.run_id, seq = warning.seq, "tracklab: {}", warning.message);
+                            }
+                            w.extend(resp.warnings);
+                        }
+                    }
+                    Ok(None) => return Err(SessionEnd::Connected),
+                    Err(s) if is_fatal(s.code()) => return Err(SessionEnd::Fatal(s.message().to_string())),
+                    Err(_) => return Err(SessionEnd::Connected),
+                },
+            }
+        }
+    }
+
+    fn acked(&mut self, seq: u64) {
+        while self.unacked.front().is_some_and(|r| r.seq <= seq) {
+            self.unacked.pop_front();
+        }
+        self.durable.send_if_modified(|d| {
+            if seq > *d {
+                *d = seq;
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
+enum SessionEnd {
+    Retry(String),
+    Connected,
+    Fatal(String),
+}

@@ -1,0 +1,308 @@
+//! The applier: runs log frames through the pure apply function and writes
+//! the derived state to sled, one atomic batch per commit.
+//!
+//! The same code serves the daemon's live path (frames arrive after they are
+//! durable) and rebuild/recovery (frames read back from the logs), so both
+//! give the same state.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use tracklab_proto::v1::Record;
+use tracklab_state::{Applied, HistoryRow, RunState, Value, Warning};
+
+use crate::chunk::ChunkBuilder;
+use crate::{SeriesMeta, StoreError, StoredLine, StoredRun, Store, decode, encode, keys, keys::Namespace};
+
+/// The open chunk of one series, and where it sits in sled.
+struct Tail {
+    chunk: ChunkBuilder,
+    meta: SeriesMeta,
+    dirty: bool,
+}
+
+/// Result of applying one frame.
+#[derive(Debug, Default)]
+pub struct FrameOutcome {
+    /// The frame was at or before the run's applied position: nothing done.
+    pub skipped: bool,
+    pub records: u64,
+    pub duplicates: u64,
+    pub history_points: u64,
+    pub warnings: Vec<Warning>,
+}
+
+/// Applies frames and batches their effects into sled commits.
+pub struct Applier {
+    store: Store,
+    runs: BTreeMap<String, StoredRun>,
+    tails: HashMap<(Namespace, String, String), Tail>,
+    dirty_runs: BTreeSet<String>,
+    batch: sled::Batch,
+    pending_ops: usize,
+}
+
+impl Applier {
+    /// Loads every run from the store.
+    pub fn new(store: Store) -> Result<Self, StoreError> {
+        let runs = store
+            .load_runs()?
+            .into_iter()
+            .map(|r| (r.state.run_id().to_string(), r))
+            .collect();
+        Ok(Self {
+            store,
+            runs,
+            tails: HashMap::new(),
+            dirty_runs: BTreeSet::new(),
+            batch: sled::Batch::default(),
+            pending_ops: 0,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn run(&self, run_id: &str) -> Option<&StoredRun> {
+        self.runs.get(run_id)
+    }
+
+    pub fn runs(&self) -> impl Iterator<Item = &StoredRun> {
+        self.runs.values()
+    }
+
+    /// Log offset up to which a run is applied (0 if unknown).
+    pub fn applied_end(&self, run_id: &str) -> u64 {
+        self.runs.get(run_id).map_or(0, |r| r.applied_end)
+    }
+
+    /// True when uncommitted changes are pending.
+    pub fn has_pending(&self) -> bool {
+        !self.dirty_runs.is_empty() || self.pending_ops > 0
+    }
+
+    /// Applies the records of one log frame of `run_id` that ends at
+    /// `frame_end`. Frames at or before the applied position are skipped, and
+    /// records already applied (by writer sequence) are duplicates: replaying
+    /// a frame twice changes nothing.
+    pub fn apply_frame(
+        &mut self,
+        run_id: &str,
+        frame_end: u64,
+        records: &[Record],
+    ) -> Result<FrameOutcome, StoreError> {
+        let mut out = FrameOutcome::default();
+        let run = self
+            .runs
+            .entry(run_id.to_string())
+            .or_insert_with(|| StoredRun {
+                state: RunState::new(run_id),
+                applied_end: 0,
+                console_lines: 0,
+                stats_rows: 0,
+            });
+        if frame_end <= run.applied_end {
+            out.skipped = true;
+            return Ok(out);
+        }
+        let mut effects: Vec<Applied> = Vec::with_capacity(records.len());
+        for rec in records {
+            let applied = tracklab_state::apply(&mut run.state, rec);
+            out.records += 1;
+            if applied.duplicate {
+                out.duplicates += 1;
+            }
+            effects.push(applied);
+        }
+        run.applied_end = frame_end;
+        self.dirty_runs.insert(run_id.to_string());
+        for mut applied in effects {
+            out.warnings.append(&mut applied.warnings);
+            for row in &applied.rows {
+                out.history_points += self.push_row(Namespace::History, run_id, row)?;
+            }
+            for st in &applied.stats {
+                // System stats are numbered by sample; their time is the
+                // `_timestamp` series (seconds, like history).
+                let Some(run) = self.runs.get_mut(run_id) else {
+                    break;
+                };
+                let mut row = HistoryRow {
+                    step: run.stats_rows as i64,
+                    items: st.items.clone(),
+                };
+                run.stats_rows += 1;
+                row.items.insert(
+                    "_timestamp".to_string(),
+                    Value::Float(st.timestamp_us as f64 / 1e6),
+                );
+                self.push_row(Namespace::Stats, run_id, &row)?;
+            }
+            if !applied.console.is_empty() {
+                self.push_console(run_id, &applied.console)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn push_console(
+        &mut self,
+        run_id: &str,
+        lines: &[tracklab_state::ConsoleLine],
+    ) -> Result<(), StoreError> {
+        let Some(run) = self.runs.get_mut(run_id) else {
+            return Ok(());
+        };
+        for l in lines {
+            let key = keys::console(run_id, run.console_lines);
+            let v = encode(
+                &key,
+                &StoredLine {
+                    stream: l.stream,
+                    timestamp_us: l.timestamp_us,
+                    line: l.line.clone(),
+                },
+            )?;
+            self.batch.insert(key, v);
+            self.pending_ops += 1;
+            run.console_lines += 1;
+        }
+        Ok(())
+    }
+
+    fn push_row(&mut self, ns: Namespace, run_id: &str, row: &HistoryRow) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for (key, value) in &row.items {
+            self.push_point(ns, run_id, key, row.step, value)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn push_point(
+        &mut self,
+        ns: Namespace,
+        run_id: &str,
+        key: &str,
+        step: i64,
+        value: &Value,
+    ) -> Result<(), StoreError> {
+        let id = (ns, run_id.to_string(), key.to_string());
+        if !self.tails.contains_key(&id) {
+            let tail = self.load_tail(ns, run_id, key)?;
+            self.tails.insert(id.clone(), tail);
+        }
+        let Some(tail) = self.tails.get_mut(&id) else {
+            return Ok(());
+        };
+        if tail.chunk.count > 0 && step <= tail.chunk.last_step {
+            // Rows of one run come out of apply with strictly increasing
+            // steps; anything else is a bug, reported loudly, never stored
+            // out of order.
+            tracing::error!(run_id, key, step, last = tail.chunk.last_step, "history point does not follow the last step; not stored");
+            return Ok(());
+        }
+        if tail.chunk.is_full() {
+            // The full chunk is already in the batch or in sled; start anew.
+            if tail.dirty {
+                self.batch.insert(
+                    keys::chunk(ns, run_id, key, tail.chunk.first_step),
+                    tail.chunk.encode(),
+                );
+                self.pending_ops += 1;
+            }
+            tail.chunk = ChunkBuilder::new();
+        }
+        tail.chunk.push(step, value);
+        tail.meta.tail_first_step = tail.chunk.first_step;
+        tail.meta.last_step = step;
+        tail.meta.points += 1;
+        tail.dirty = true;
+        Ok(())
+    }
+
+    fn load_tail(&self, ns: Namespace, run_id: &str, key: &str) -> Result<Tail, StoreError> {
+        let mkey = keys::series_meta(ns, run_id, key);
+        let Some(raw) = self.store.get(&mkey)? else {
+            return Ok(Tail {
+                chunk: ChunkBuilder::new(),
+                meta: SeriesMeta::default(),
+                dirty: false,
+            });
+        };
+        let meta: SeriesMeta = decode(&mkey, &raw)?;
+        let ckey = keys::chunk(ns, run_id, key, meta.tail_first_step);
+        let chunk = match self.store.get(&ckey)? {
+            Some(c) => ChunkBuilder::from_encoded(&c).map_err(|e| StoreError::Damaged {
+                key: String::from_utf8_lossy(&ckey).into_owned(),
+                reason: e.to_string(),
+            })?,
+            None => {
+                return Err(StoreError::Damaged {
+                    key: String::from_utf8_lossy(&ckey).into_owned(),
+                    reason: "series metadata names a chunk that is missing".into(),
+                });
+            }
+        };
+        Ok(Tail {
+            chunk,
+            meta,
+            dirty: false,
+        })
+    }
+
+    /// Writes every pending change, and each touched run's state and applied
+    /// position, in one atomic sled batch.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if !self.has_pending() {
+            return Ok(());
+        }
+        let mut batch = std::mem::take(&mut self.batch);
+        for ((ns, run_id, key), tail) in self.tails.iter_mut() {
+            if !tail.dirty {
+                continue;
+            }
+            batch.insert(
+                keys::chunk(*ns, run_id, key, tail.chunk.first_step),
+                tail.chunk.encode(),
+            );
+            let mkey = keys::series_meta(*ns, run_id, key);
+            let mval = encode(&mkey, &tail.meta)?;
+            batch.insert(mkey, mval);
+            tail.dirty = false;
+        }
+        for run_id in std::mem::take(&mut self.dirty_runs) {
+            if let Some(run) = self.runs.get(&run_id) {
+                let key = keys::run(&run_id);
+                let val = encode(&key, run)?;
+                batch.insert(key, val);
+            }
+        }
+        self.pending_ops = 0;
+        self.store.apply_batch(batch)?;
+        // Keep memory bounded: forget tails of runs that are not running.
+        if self.tails.len() > 50_000 {
+            self.tails.clear();
+        }
+        Ok(())
+    }
+
+    /// Forgets everything about one run (in memory and in sled), so that its
+    /// log can be re-applied from the start.
+    pub fn reset_run(&mut self, run_id: &str) -> Result<(), StoreError> {
+        self.commit()?;
+        self.tails.retain(|(_, r, _), _| r != run_id);
+        self.runs.remove(run_id);
+        self.store.remove_run(run_id)
+    }
+
+    /// Forgets everything (before a full rebuild).
+    pub fn reset_all(&mut self) -> Result<(), StoreError> {
+        self.batch = sled::Batch::default();
+        self.pending_ops = 0;
+        self.dirty_runs.clear();
+        self.tails.clear();
+        self.runs.clear();
+        self.store.clear()
+    }
+}

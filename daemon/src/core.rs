@@ -1,0 +1,216 @@
+//! State shared by the gRPC services and the daemon's threads.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, mpsc as tmpsc, oneshot, watch};
+use tonic::Status;
+use tracklab_proto::v1;
+use tracklab_state::Warning;
+use tracklab_store::{DataDir, Store, StoredRun};
+
+use crate::apply_thread::ApplyMsg;
+use crate::wal::{WalMsg, WriteError, WriteOk};
+
+/// How long a query waits for the applier to reach the durable position.
+const APPLY_WAIT: Duration = Duration::from_secs(60);
+
+pub struct Core {
+    pub data: DataDir,
+    pub store: Store,
+    pub started: Instant,
+    pub address: String,
+    /// Group commits made durable so far.
+    pub durable_position: AtomicU64,
+    /// Group commits applied to the store so far.
+    pub applied: watch::Sender<u64>,
+    wal_tx: Mutex<Option<mpsc::Sender<WalMsg>>>,
+    apply_tx: Mutex<Option<mpsc::Sender<ApplyMsg>>>,
+    runs: RwLock<BTreeMap<String, Arc<StoredRun>>>,
+    /// Streams that want the warnings of a writer.
+    warning_routes: Mutex<HashMap<u64, tmpsc::UnboundedSender<v1::Warning>>>,
+    /// Open ingest streams per run: a run with one is not crashed.
+    active: Mutex<HashMap<String, usize>>,
+    last_error: Mutex<Option<String>>,
+    pub liveness_kick: Notify,
+    pub shutdown: Notify,
+}
+
+impl Core {
+    pub fn new(data: DataDir, store: Store, address: String) -> Self {
+        Self {
+            data,
+            store,
+            started: Instant::now(),
+            address,
+            durable_position: AtomicU64::new(0),
+            applied: watch::channel(0).0,
+            wal_tx: Mutex::new(None),
+            apply_tx: Mutex::new(None),
+            runs: RwLock::new(BTreeMap::new()),
+            warning_routes: Mutex::new(HashMap::new()),
+            active: Mutex::new(HashMap::new()),
+            last_error: Mutex::new(None),
+            liveness_kick: Notify::new(),
+            shutdown: Notify::new(),
+        }
+    }
+
+    pub fn connect_threads(&self, wal: mpsc::Sender<WalMsg>, apply: mpsc::Sender<ApplyMsg>) {
+        *lock(&self.wal_tx) = Some(wal);
+        *lock(&self.apply_tx) = Some(apply);
+    }
+
+    /// Drops the channels to the threads so that they finish and exit.
+    pub fn disconnect_threads(&self) {
+        lock(&self.wal_tx).take();
+        lock(&self.apply_tx).take();
+    }
+
+    fn wal(&self) -> Result<mpsc::Sender<WalMsg>, Status> {
+        lock(&self.wal_tx)
+            .clone()
+            .ok_or_else(|| Status::unavailable("the daemon is shutting down; retry after it restarts"))
+    }
+
+    /// Sends a batch to the WAL writer; resolves when it is durable.
+    pub fn write(
+        &self,
+        records: Vec<v1::Record>,
+    ) -> Result<oneshot::Receiver<Result<WriteOk, WriteError>>, Status> {
+        let (reply, rx) = oneshot::channel();
+        self.wal()?
+            .send(WalMsg::Write { records, reply })
+            .map_err(|_| Status::unavailable("the WAL writer has stopped; restart the daemon"))?;
+        Ok(rx)
+    }
+
+    pub async fn mark_crashed(&self, run_id: &str) -> bool {
+        let (reply, rx) = oneshot::channel();
+        let Ok(wal) = self.wal() else { return false };
+        let msg = WalMsg::MarkCrashed {
+            run_id: run_id.to_string(),
+            timestamp_us: now_us(),
+            reply,
+        };
+        if wal.send(msg).is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
+    }
+
+    pub async fn rebuild(&self) -> Result<tracklab_store::replay::ReplayReport, Status> {
+        let (reply, rx) = oneshot::channel();
+        let tx = lock(&self.apply_tx)
+            .clone()
+            .ok_or_else(|| Status::unavailable("the daemon is shutting down"))?;
+        tx.send(ApplyMsg::Rebuild { reply })
+            .map_err(|_| Status::unavailable("the applier has stopped; restart the daemon"))?;
+        rx.await
+            .map_err(|_| Status::internal("the applier stopped during the rebuild"))?
+            .map_err(|e| Status::internal(format!("rebuild failed: {e}")))
+    }
+
+    /// Waits until everything acknowledged before this call is applied.
+    pub async fn wait_applied(&self) -> Result<u64, Status> {
+        let target = self.durable_position.load(Ordering::SeqCst);
+        let mut rx = self.applied.subscribe();
+        match tokio::time::timeout(APPLY_WAIT, rx.wait_for(|p| *p >= target)).await {
+            Ok(Ok(p)) => Ok(*p),
+            _ => Err(Status::unavailable(
+                "the store is still catching up with the logs; retry in a moment",
+            )),
+        }
+    }
+
+    pub fn publish(&self, run: &StoredRun) {
+        let mut runs = self.runs.write().unwrap_or_else(|e| e.into_inner());
+        runs.insert(run.state.run_id().to_string(), Arc::new(run.clone()));
+    }
+
+    pub fn publish_all<'a>(&self, all: impl Iterator<Item = &'a StoredRun>) {
+        let fresh: BTreeMap<_, _> = all
+            .map(|r| (r.state.run_id().to_string(), Arc::new(r.clone())))
+            .collect();
+        *self.runs.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+
+    pub fn run(&self, run_id: &str) -> Option<Arc<StoredRun>> {
+        self.runs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(run_id)
+            .cloned()
+    }
+
+    pub fn all_runs(&self) -> Vec<Arc<StoredRun>> {
+        self.runs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub fn route_warning(&self, run_id: &str, w: Warning) {
+        let routes = lock(&self.warning_routes);
+        if let Some(tx) = routes.get(&w.writer_id) {
+            let _ = tx.send(v1::Warning {
+                run_id: run_id.to_string(),
+                writer_id: w.writer_id,
+                seq: w.seq,
+                kind: w.kind,
+                message: w.message,
+            });
+        }
+    }
+
+    pub fn add_route(&self, writer_id: u64, tx: tmpsc::UnboundedSender<v1::Warning>) {
+        lock(&self.warning_routes).insert(writer_id, tx);
+    }
+
+    pub fn remove_route(&self, writer_id: u64) {
+        lock(&self.warning_routes).remove(&writer_id);
+    }
+
+    pub fn stream_opened(&self, run_id: &str) {
+        *lock(&self.active).entry(run_id.to_string()).or_insert(0) += 1;
+    }
+
+    pub fn stream_closed(&self, run_id: &str) {
+        let mut active = lock(&self.active);
+        if let Some(n) = active.get_mut(run_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                active.remove(run_id);
+            }
+        }
+    }
+
+    pub fn has_stream(&self, run_id: &str) -> bool {
+        lock(&self.active).contains_key(run_id)
+    }
+
+    pub fn set_error(&self, e: String) {
+        *lock(&self.last_error) = Some(e);
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        lock(&self.last_error).clone()
+    }
+}
+
+/// Locks a std mutex, recovering the data if a panicking thread poisoned it.
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,456 @@
+//! The WAL writer thread: the only code that writes or fsyncs run logs.
+//!
+//! Group commit: the thread takes every write request that is waiting,
+//! checks each against the runs' writer sequences, appends one frame per run
+//! per request, fdatasyncs every touched log once, and only then answers the
+//! requests (an ack means durable) and hands the frames to the applier.
+//! Everything that arrives while an fdatasync runs goes into the next group.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
+use tonic::Code;
+use tracklab_log::LogWriter;
+use tracklab_proto::v1::record::Payload;
+use tracklab_proto::v1::{self, Record, ResumeMode};
+use tracklab_store::codec::encode_records;
+
+use crate::apply_thread::{ApplyMsg, DurableFrame};
+use crate::core::Core;
+
+/// Most requests taken into one group commit.
+const MAX_GROUP: usize = 1024;
+
+/// A request refused as a whole; nothing of it was written.
+#[derive(Debug, Clone)]
+pub struct WriteError {
+    pub code: Code,
+    pub message: String,
+}
+
+impl From<WriteError> for tonic::Status {
+    fn from(e: WriteError) -> Self {
+        tonic::Status::new(e.code, e.message)
+    }
+}
+
+/// Durable sequence per (run, writer) after a request, and how many of its
+/// records were already stored.
+#[derive(Debug, Default)]
+pub struct WriteOk {
+    pub acks: Vec<(String, u64, u64)>,
+    pub duplicates: u64,
+}
+
+pub enum WalMsg {
+    Write {
+        records: Vec<Record>,
+        reply: oneshot::Sender<Result<WriteOk, WriteError>>,
+    },
+    /// Append a daemon record marking the run crashed, if it is still open.
+    MarkCrashed {
+        run_id: String,
+        timestamp_us: i64,
+        reply: oneshot::Sender<bool>,
+    },
+}
+
+/// What the writer thread knows of one run log.
+struct RunLog {
+    writer: LogWriter,
+    started: bool,
+    exited: bool,
+    writers: HashMap<u64, u64>,
+    poisoned: Option<String>,
+}
+
+/// Initial knowledge of a run, from recovery.
+pub struct KnownRun {
+    pub run_id: String,
+    pub started: bool,
+    pub exited: bool,
+    pub writers: Vec<(u64, u64)>,
+    pub writer: LogWriter,
+}
+
+pub struct Wal {
+    core: Arc<Core>,
+    runs: HashMap<String, RunLog>,
+    apply_tx: mpsc::Sender<ApplyMsg>,
+}
+
+/// Per-request plan, built before anything is written.
+struct Plan {
+    per_run: Vec<(String, Vec<Record>)>,
+    new_runs: Vec<String>,
+    acks: Vec<(String, u64, u64)>,
+    duplicates: u64,
+    seq_updates: Vec<(String, u64, u64)>,
+    lifecycle: Vec<(String, Lifecycle)>,
+}
+
+#[derive(Clone, Copy)]
+enum Lifecycle {
+    Started,
+    Exited,
+}
+
+fn err(code: Code, message: String) -> WriteError {
+    WriteError { code, message }
+}
+
+impl Wal {
+    pub fn new(core: Arc<Core>, known: Vec<KnownRun>, apply_tx: mpsc::Sender<ApplyMsg>) -> Self {
+        let runs = known
+            .into_iter()
+            .map(|k| {
+                (
+                    k.run_id,
+                    RunLog {
+                        writer: k.writer,
+                        started: k.started,
+                        exited: k.exited,
+                        writers: k.writers.into_iter().collect(),
+                        poisoned: None,
+                    },
+                )
+            })
+            .collect();
+        Self {
+            core,
+            runs,
+            apply_tx,
+        }
+    }
+
+    /// Runs until every sender of `rx` is gone.
+    pub fn run(mut self, rx: mpsc::Receiver<WalMsg>) {
+        while let Ok(first) = rx.recv() {
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(m) => group.push(m),
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(group);
+        }
+        tracing::info!("WAL writer stopped");
+    }
+
+    fn commit_group(&mut self, group: Vec<WalMsg>) {
+        let mut touched: HashSet<String> = HashSet::new();
+        let mut frames: Vec<DurableFrame> = Vec::new();
+        // Replies wait until the group is durable.
+        let mut pending: Vec<(Result<WriteOk, WriteError>, Vec<String>, WalMsgReply)> = Vec::new();
+        for msg in group {
+            match msg {
+                WalMsg::Write { records, reply } => {
+                    let result = self.plan(&records).and_then(|plan| self.execute(plan, &mut frames));
+                    let runs = match &result {
+                        Ok((_, runs)) => runs.clone(),
+                        Err(_) => vec![],
+                    };
+                    touched.extend(runs.iter().cloned());
+                    pending.push((result.map(|(ok, _)| ok), runs, WalMsgReply::Write(reply)));
+                }
+                WalMsg::MarkCrashed {
+                    run_id,
+                    timestamp_us,
+                    reply,
+                } => {
+                    let done = self.mark_crashed(&run_id, timestamp_us, &mut frames);
+                    if done {
+                        touched.insert(run_id.clone());
+                    }
+                    pending.push((
+                        Ok(WriteOk::default()),
+                        if done { vec![run_id] } else { vec![] },
+                        WalMsgReply::Crashed(reply, done),
+                    ));
+                }
+            }
+        }
+        // One fdatasync per touched log.
+        for run_id in &touched {
+            if let Some(log) = self.runs.get_mut(run_id)
+                && log.poisoned.is_none()
+                && let Err(e) = log.writer.sync()
+            {
+                tracing::error!(run_id, error = %e, "fdatasync of run log failed; the run refuses writes until the daemon restarts");
+                log.poisoned = Some(e.to_string());
+                self.core.set_error(format!("run {run_id}: {e}"));
+            }
+        }
+        let failed: HashSet<&String> = touched
+            .iter()
+            .filter(|r| self.runs.get(*r).is_some_and(|l| l.poisoned.is_some()))
+            .collect();
+        frames.retain(|f| !failed.contains(&f.run_id));
+        let position = self.core.durable_position.fetch_add(1, Ordering::SeqCst) + 1;
+        if !frames.is_empty() || !touched.is_empty() {
+            let _ = self.apply_tx.send(ApplyMsg::Frames { position, frames });
+        } else {
+            let _ = self.apply_tx.send(ApplyMsg::Frames {
+                position,
+                frames: vec![],
+            });
+        }
+        for (result, runs, reply) in pending {
+            let bad = runs.iter().find(|r| failed.contains(r));
+            match reply {
+                WalMsgReply::Write(tx) => {
+                    let result = match (result, bad) {
+                        (Ok(_), Some(r)) => Err(err(
+                            Code::Unavailable,
+                            format!("run {r}: the run log could not be made durable (fsync failed); nothing of this batch is acknowledged; check the disk and restart the daemon"),
+                        )),
+                        (r, _) => r,
+                    };
+                    let _ = tx.send(result);
+                }
+                WalMsgReply::Crashed(tx, done) => {
+                    let _ = tx.send(done && bad.is_none());
+                }
+            }
+        }
+    }
+
+    /// Checks a request against the writer sequences without changing
+    /// anything.
+    fn plan(&self, records: &[Record]) -> Result<Plan, WriteError> {
+        let mut plan = Plan {
+            per_run: Vec::new(),
+            new_runs: Vec::new(),
+            acks: Vec::new(),
+            duplicates: 0,
+            seq_updates: Vec::new(),
+            lifecycle: Vec::new(),
+        };
+        // Tentative view: (run, writer) -> last seq, and run lifecycle.
+        let mut seqs: HashMap<(&str, u64), u64> = HashMap::new();
+        let mut started: HashMap<&str, bool> = HashMap::new();
+        let mut exited: HashMap<&str, bool> = HashMap::new();
+        for (i, rec) in records.iter().enumerate() {
+            let run_id = rec.run_id.as_str();
+            let log = self.runs.get(run_id);
+            if let Some(l) = log
+                && let Some(reason) = &l.poisoned
+            {
+                return Err(err(
+                    Code::Unavailable,
+                    format!("record {i} (run {run_id}): the run log failed earlier ({reason}); restart the daemon after checking the disk"),
+                ));
+            }
+            let last = *seqs
+                .entry((run_id, rec.writer_id))
+                .or_insert_with(|| log.and_then(|l| l.writers.get(&rec.writer_id).copied()).unwrap_or(0));
+            let where_ = || {
+                format!(
+                    "record {i} (run {run_id}, writer {:016x}, seq {})",
+                    rec.writer_id, rec.seq
+                )
+            };
+            if rec.seq <= last {
+                plan.duplicates += 1;
+                continue;
+            }
+            if rec.seq != last + 1 {
+                return Err(err(
+                    Code::FailedPrecondition,
+                    format!(
+                        "{}: sequence gap: the next sequence number of this writer is {}; re-send the missing records",
+                        where_(),
+                        last + 1
+                    ),
+                ));
+            }
+            let is_started = *started
+                .entry(run_id)
+                .or_insert_with(|| log.is_some_and(|l| l.started));
+            match &rec.payload {
+                Some(Payload::RunStart(start)) => {
+                    let mode = ResumeMode::try_from(start.resume).unwrap_or(ResumeMode::ResumeNever);
+                    if is_started && mode == ResumeMode::ResumeNever {
+                        return Err(err(
+                            Code::AlreadyExists,
+                            format!("{}: field `run_start.resume`: run {run_id} already exists; resume it with resume=allow or must, or choose another run id", where_()),
+                        ));
+                    }
+                    if !is_started && mode == ResumeMode::ResumeMust {
+                        return Err(err(
+                            Code::NotFound,
+                            format!("{}: field `run_start.resume`: resume=must but run {run_id} does not exist", where_()),
+                        ));
+                    }
+                    if log.is_none() && !plan.new_runs.iter().any(|r| r == run_id) {
+                        plan.new_runs.push(run_id.to_string());
+                    }
+                    started.insert(run_id, true);
+                    exited.insert(run_id, false);
+                    plan.lifecycle.push((run_id.to_string(), Lifecycle::Started));
+                }
+                _ if !is_started => {
+                    return Err(err(
+                        Code::NotFound,
+                        format!("{}: run {run_id} was never started; send a run_start record first", where_()),
+                    ));
+                }
+                Some(Payload::Exit(_)) => {
+                    exited.insert(run_id, true);
+                    plan.lifecycle.push((run_id.to_string(), Lifecycle::Exited));
+                }
+                _ => {}
+            }
+            seqs.insert((run_id, rec.writer_id), rec.seq);
+            match plan.per_run.iter_mut().find(|(r, _)| r == run_id) {
+                Some((_, v)) => v.push(rec.clone()),
+                None => plan.per_run.push((run_id.to_string(), vec![rec.clone()])),
+            }
+        }
+        for ((run_id, writer), seq) in seqs {
+            plan.acks.push((run_id.to_string(), writer, seq));
+            plan.seq_updates.push((run_id.to_string(), writer, seq));
+        }
+        plan.acks.sort();
+        Ok(plan)
+    }
+
+    /// Writes a checked request: creates new run logs, appends one frame per
+    /// run. Returns the acks and the runs touched.
+    fn execute(
+        &mut self,
+        plan: Plan,
+        frames: &mut Vec<DurableFrame>,
+    ) -> Result<(WriteOk, Vec<String>), WriteError> {
+        for run_id in &plan.new_runs {
+            let path = self.core.data.run_log(run_id);
+            let writer = create_log(&path).map_err(|e| {
+                err(
+                    Code::Internal,
+                    format!("run {run_id}: cannot create its log {}: {e}", path.display()),
+                )
+            })?;
+            self.runs.insert(
+                run_id.clone(),
+                RunLog {
+                    writer,
+                    started: false,
+                    exited: false,
+                    writers: HashMap::new(),
+                    poisoned: None,
+                },
+            );
+        }
+        let mut touched = Vec::new();
+        for (run_id, records) in plan.per_run {
+            let Some(log) = self.runs.get_mut(&run_id) else {
+                continue;
+            };
+            let payload = encode_records(&records);
+            match log.writer.append(&payload) {
+                Ok(pos) => {
+                    frames.push(DurableFrame {
+                        run_id: run_id.clone(),
+                        frame_end: pos.end,
+                        records,
+                    });
+                    touched.push(run_id);
+                }
+                Err(e) => {
+                    tracing::error!(run_id, error = %e, "append to run log failed");
+                    log.poisoned = Some(e.to_string());
+                    self.core.set_error(format!("run {run_id}: {e}"));
+                    return Err(err(
+                        Code::Unavailable,
+                        format!("run {run_id}: writing its log failed: {e}"),
+                    ));
+                }
+            }
+        }
+        for (run_id, writer, seq) in plan.seq_updates {
+            if let Some(log) = self.runs.get_mut(&run_id) {
+                let e = log.writers.entry(writer).or_insert(0);
+                *e = (*e).max(seq);
+            }
+        }
+        for (run_id, ev) in plan.lifecycle {
+            if let Some(log) = self.runs.get_mut(&run_id) {
+                match ev {
+                    Lifecycle::Started => {
+                        log.started = true;
+                        log.exited = false;
+                    }
+                    Lifecycle::Exited => log.exited = true,
+                }
+            }
+        }
+        Ok((
+            WriteOk {
+                acks: plan.acks,
+                duplicates: plan.duplicates,
+            },
+            touched,
+        ))
+    }
+
+    fn mark_crashed(&mut self, run_id: &str, timestamp_us: i64, frames: &mut Vec<DurableFrame>) -> bool {
+        let Some(log) = self.runs.get_mut(run_id) else {
+            return false;
+        };
+        if !log.started || log.exited || log.poisoned.is_some() {
+            return false;
+        }
+        let seq = log.writers.get(&0).copied().unwrap_or(0) + 1;
+        let rec = Record {
+            run_id: run_id.to_string(),
+            writer_id: 0,
+            seq,
+            timestamp_us,
+            payload: Some(Payload::Exit(v1::RunExit {
+                exit_code: -1,
+                crashed: true,
+            })),
+        };
+        let payload = encode_records([&rec]);
+        match log.writer.append(&payload) {
+            Ok(pos) => {
+                log.writers.insert(0, seq);
+                log.exited = true;
+                frames.push(DurableFrame {
+                    run_id: run_id.to_string(),
+                    frame_end: pos.end,
+                    records: vec![rec],
+                });
+                tracing::warn!(run_id, "client process is gone without finishing its run; marked crashed");
+                true
+            }
+            Err(e) => {
+                log.poisoned = Some(e.to_string());
+                self.core.set_error(format!("run {run_id}: {e}"));
+                false
+            }
+        }
+    }
+}
+
+enum WalMsgReply {
+    Write(oneshot::Sender<Result<WriteOk, WriteError>>),
+    Crashed(oneshot::Sender<bool>, bool),
+}
+
+/// Creates a run's directory (fsyncing its parent) and its log.
+fn create_log(path: &Path) -> Result<LogWriter, Box<dyn std::error::Error>> {
+    let dir = path.parent().ok_or("log path has no parent directory")?;
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)?;
+        if let Some(parent) = dir.parent() {
+            std::fs::File::open(parent)?.sync_all()?;
+        }
+    }
+    Ok(LogWriter::create(path)?)
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests against the real `tracklab-daemon` binary: one test
+//! binary, one module per feature.
+
+mod auth;
+mod bad_input;
+mod crash;
+mod logging;
+mod support;
