@@ -75,7 +75,11 @@ fn start_daemon(bin: &Path, dir: &Path) -> (Child, String) {
                     return (child, a.to_string());
                 }
             }
-            _ => panic!("daemon exited before listening"),
+            _ => {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!("daemon exited before listening: {status:?}");
+            }
         }
     }
 }
@@ -91,7 +95,9 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
 }
 
 fn dir_bytes(p: &Path) -> u64 {
-    let Ok(rd) = std::fs::read_dir(p) else { return 0 };
+    let Ok(rd) = std::fs::read_dir(p) else {
+        return 0;
+    };
     rd.filter_map(Result::ok)
         .map(|e| {
             let path = e.path();
@@ -183,8 +189,16 @@ async fn main() {
     lat.sort_by(|a, b| a.total_cmp(b));
     let peak_rss = rss_kib(pid, "VmHWM:");
 
-    let st = conn.admin().status(StatusRequest {}).await.expect("status").into_inner();
-    conn.admin().flush(v1::FlushRequest {}).await.expect("flush");
+    let st = conn
+        .admin()
+        .status(StatusRequest {})
+        .await
+        .expect("status")
+        .into_inner();
+    conn.admin()
+        .flush(v1::FlushRequest {})
+        .await
+        .expect("flush");
     let log_bytes = dir_bytes(&tmp.path().join("runs"));
     let store_bytes = dir_bytes(&tmp.path().join("store"));
 
@@ -204,7 +218,12 @@ async fn main() {
     let q_points = h.series.first().map_or(0, |s| s.total_points);
 
     let r0 = Instant::now();
-    let rb = conn.admin().rebuild(RebuildRequest {}).await.expect("rebuild").into_inner();
+    let rb = conn
+        .admin()
+        .rebuild(RebuildRequest {})
+        .await
+        .expect("rebuild")
+        .into_inner();
     let rebuild_s = r0.elapsed().as_secs_f64();
 
     let result = serde_json::json!({
@@ -220,16 +239,36 @@ async fn main() {
         "rebuild_seconds": rebuild_s,
         "daemon_healthy": st.healthy,
     });
-    println!("ingest benchmark: {} run(s) x {} steps x {} metrics = {points} points", args.runs, args.steps, args.metrics);
+    println!(
+        "ingest benchmark: {} run(s) x {} steps x {} metrics = {points} points",
+        args.runs, args.steps, args.metrics
+    );
     println!("| measure | value |\n|---|---|");
     println!("| points/s (durable) | {:.0} |", points / elapsed);
-    println!("| ack latency p50 / p99 | {:.2} ms / {:.2} ms |", pct(&lat, 0.5), pct(&lat, 0.99));
-    println!("| bytes/point log + store | {:.1} + {:.1} = {:.1} |", log_bytes as f64 / points, store_bytes as f64 / points, (log_bytes + store_bytes) as f64 / points);
-    println!("| daemon RSS idle / peak | {:.1} MiB / {:.1} MiB |", idle_rss as f64 / 1024.0, peak_rss as f64 / 1024.0);
+    println!(
+        "| ack latency p50 / p99 | {:.2} ms / {:.2} ms |",
+        pct(&lat, 0.5),
+        pct(&lat, 0.99)
+    );
+    println!(
+        "| bytes/point log + store | {:.1} + {:.1} = {:.1} |",
+        log_bytes as f64 / points,
+        store_bytes as f64 / points,
+        (log_bytes + store_bytes) as f64 / points
+    );
+    println!(
+        "| daemon RSS idle / peak | {:.1} MiB / {:.1} MiB |",
+        idle_rss as f64 / 1024.0,
+        peak_rss as f64 / 1024.0
+    );
     println!("| history query ({q_points} points -> 1000) | {query_ms:.2} ms |");
-    println!("| rebuild | {:.0} points/s ({rebuild_s:.2} s) |", rb.history_points as f64 / rebuild_s);
+    println!(
+        "| rebuild | {:.0} points/s ({rebuild_s:.2} s) |",
+        rb.history_points as f64 / rebuild_s
+    );
     if let Some(p) = args.json {
-        std::fs::write(&p, serde_json::to_string_pretty(&result).expect("json")).expect("write json");
+        std::fs::write(&p, serde_json::to_string_pretty(&result).expect("json"))
+            .expect("write json");
     }
     let _ = child.kill();
     let _ = child.wait();

@@ -15,7 +15,13 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its own path");
     let dir = exe
         .parent()
-        .and_then(|d| if d.ends_with("deps") { d.parent() } else { Some(d) })
+        .and_then(|d| {
+            if d.ends_with("deps") {
+                d.parent()
+            } else {
+                Some(d)
+            }
+        })
         .expect("test executable lives in target/<profile>/deps");
     let path = dir.join(name);
     assert!(
@@ -49,7 +55,14 @@ impl Daemon {
         let mut child = Command::new(workspace_bin("tracklab-daemon"))
             .arg("--data-dir")
             .arg(dir)
-            .args(["--port", "0", "--log-level", "info", "--liveness-interval-ms", "100"])
+            .args([
+                "--port",
+                "0",
+                "--log-level",
+                "info",
+                "--liveness-interval-ms",
+                "100",
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -74,7 +87,8 @@ impl Daemon {
             Err(_) => {
                 let _ = child.kill();
                 let status = child.wait().map_err(|e| e.to_string())?;
-                let log = std::fs::read_to_string(dir.with_extension("daemon.log")).unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(dir.with_extension("daemon.log")).unwrap_or_default();
                 Err(format!("exited with {status}; log:\n{log}"))
             }
         }

@@ -94,7 +94,7 @@ fn build_log(path: &Path, target: u64) -> u64 {
         let frame = if i % 8 == 7 { &large } else { &small };
         writer.append(frame).expect("append");
         i += 1;
-        if i % 1024 == 0 {
+        if i.is_multiple_of(1024) {
             writer.sync().expect("sync");
         }
     }

@@ -40,7 +40,12 @@ impl Admin for AdminService {
             pid: std::process::id(),
             data_dir: self.core.data.root().display().to_string(),
             uptime_ms: self.core.started.elapsed().as_millis() as u64,
-            runs: self.core.all_runs().iter().filter(|r| r.state.started()).count() as u64,
+            runs: self
+                .core
+                .all_runs()
+                .iter()
+                .filter(|r| r.state.started())
+                .count() as u64,
             log_bytes: bytes,
             durable_position: self.core.durable_position.load(Ordering::SeqCst),
             applied_position: *self.core.applied.borrow(),

@@ -45,7 +45,10 @@ pub fn run(core: Arc<Core>, mut applier: Applier, rx: mpsc::Receiver<ApplyMsg>) 
         let mut touched = std::collections::BTreeSet::new();
         for msg in msgs {
             match msg {
-                ApplyMsg::Frames { position: p, frames } => {
+                ApplyMsg::Frames {
+                    position: p,
+                    frames,
+                } => {
                     for f in frames {
                         match applier.apply_frame(&f.run_id, f.frame_end, &f.records) {
                             Ok(out) => {
@@ -69,7 +72,13 @@ pub fn run(core: Arc<Core>, mut applier: Applier, rx: mpsc::Receiver<ApplyMsg>) 
                     let start = Instant::now();
                     let result = replay::rebuild(&mut applier, &core.data);
                     match &result {
-                        Ok(r) => tracing::info!(runs = r.runs, records = r.records, points = r.history_points, elapsed_ms = start.elapsed().as_millis() as u64, "store rebuilt from the run logs"),
+                        Ok(r) => tracing::info!(
+                            runs = r.runs,
+                            records = r.records,
+                            points = r.history_points,
+                            elapsed_ms = start.elapsed().as_millis() as u64,
+                            "store rebuilt from the run logs"
+                        ),
                         Err(e) => tracing::error!(error = %e, "rebuild failed"),
                     }
                     core.publish_all(applier.runs());

@@ -22,7 +22,8 @@ pub fn load_or_create_token(path: &Path) -> anyhow::Result<String> {
             return Ok(token);
         }
         tracing::warn!(path = %path.display(), "token file is malformed; writing a new token");
-        std::fs::remove_file(path).with_context(|| format!("removing malformed {}", path.display()))?;
+        std::fs::remove_file(path)
+            .with_context(|| format!("removing malformed {}", path.display()))?;
     }
     let mut raw = [0u8; 32];
     if getrandom::fill(&mut raw).is_err() {

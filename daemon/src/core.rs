@@ -71,9 +71,9 @@ impl Core {
     }
 
     fn wal(&self) -> Result<mpsc::Sender<WalMsg>, Status> {
-        lock(&self.wal_tx)
-            .clone()
-            .ok_or_else(|| Status::unavailable("the daemon is shutting down; retry after it restarts"))
+        lock(&self.wal_tx).clone().ok_or_else(|| {
+            Status::unavailable("the daemon is shutting down; retry after it restarts")
+        })
     }
 
     /// Sends a batch to the WAL writer; resolves when it is durable.

@@ -21,7 +21,11 @@ use clap::Parser;
 pub const DEFAULT_PORT: u16 = 7447;
 
 #[derive(Parser, Debug)]
-#[command(name = "tracklab-daemon", version, about = "TrackLab daemon: durable local experiment tracking over loopback gRPC")]
+#[command(
+    name = "tracklab-daemon",
+    version,
+    about = "TrackLab daemon: durable local experiment tracking over loopback gRPC"
+)]
 struct Args {
     /// Data directory (run logs, store, token, daemon.json). Default: ~/.tracklab
     #[arg(long, env = "TRACKLAB_DIR")]
@@ -49,7 +53,10 @@ fn default_data_dir() -> anyhow::Result<PathBuf> {
 fn main() {
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level).unwrap_or_else(|e| {
-        eprintln!("tracklab-daemon: invalid --log-level {:?} ({e}); using \"info\"", args.log_level);
+        eprintln!(
+            "tracklab-daemon: invalid --log-level {:?} ({e}); using \"info\"",
+            args.log_level
+        );
         tracing_subscriber::EnvFilter::new("info")
     });
     tracing_subscriber::fmt()

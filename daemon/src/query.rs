@@ -37,7 +37,11 @@ impl QueryService {
         self.core
             .run(run_id)
             .filter(|r| r.state.started())
-            .ok_or_else(|| Status::not_found(format!("run {run_id:?} does not exist; `ListRuns` shows the runs there are")))
+            .ok_or_else(|| {
+                Status::not_found(format!(
+                    "run {run_id:?} does not exist; `ListRuns` shows the runs there are"
+                ))
+            })
     }
 }
 
@@ -77,13 +81,13 @@ fn matches(info: &RunInfo, f: &Filter) -> Result<bool, Status> {
             f.field
         )));
     };
-    let want = f
-        .value
-        .as_ref()
-        .map(Value::from)
-        .ok_or_else(|| Status::invalid_argument(format!("filter on {:?} has no value", f.field)))?;
-    let op = FilterOp::try_from(f.op)
-        .map_err(|_| Status::invalid_argument(format!("filter on {:?}: unknown op {}", f.field, f.op)))?;
+    let want =
+        f.value.as_ref().map(Value::from).ok_or_else(|| {
+            Status::invalid_argument(format!("filter on {:?} has no value", f.field))
+        })?;
+    let op = FilterOp::try_from(f.op).map_err(|_| {
+        Status::invalid_argument(format!("filter on {:?}: unknown op {}", f.field, f.op))
+    })?;
     let Some(have) = lookup(items, &split_key_name(rest)) else {
         return Ok(op == FilterOp::Ne);
     };
@@ -132,7 +136,11 @@ impl Query for QueryService {
                 runs.push(i);
             }
         }
-        runs.sort_by(|a, b| b.created_us.cmp(&a.created_us).then(a.run_id.cmp(&b.run_id)));
+        runs.sort_by(|a, b| {
+            b.created_us
+                .cmp(&a.created_us)
+                .then(a.run_id.cmp(&b.run_id))
+        });
         if req.limit > 0 {
             runs.truncate(req.limit as usize);
         }
@@ -153,8 +161,11 @@ impl Query for QueryService {
         let core = self.core.clone();
         // Decoding chunks is CPU and disk work: keep it off the executor.
         let series = tokio::task::spawn_blocking(move || -> Result<Vec<Series>, Status> {
-            let (sys, hist): (Vec<String>, Vec<String>) =
-                req.keys.iter().cloned().partition(|k| k.starts_with(SYSTEM_PREFIX));
+            let (sys, hist): (Vec<String>, Vec<String>) = req
+                .keys
+                .iter()
+                .cloned()
+                .partition(|k| k.starts_with(SYSTEM_PREFIX));
             let mut out = Vec::new();
             let mut read = |ns: Namespace, keys: Vec<String>, prefix: &str| -> Result<(), Status> {
                 let q = HistoryQuery {
@@ -217,7 +228,11 @@ impl Query for QueryService {
     ) -> Result<Response<ConsoleResponse>, Status> {
         let req = request.into_inner();
         self.find(&req.run_id).await?;
-        let limit = if req.limit == 0 { MAX_CONSOLE_LINES } else { req.limit.min(MAX_CONSOLE_LINES) };
+        let limit = if req.limit == 0 {
+            MAX_CONSOLE_LINES
+        } else {
+            req.limit.min(MAX_CONSOLE_LINES)
+        };
         let core = self.core.clone();
         let lines = tokio::task::spawn_blocking(move || {
             core.store.console(&req.run_id, req.offset, limit as usize)

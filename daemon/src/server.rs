@@ -20,10 +20,10 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
 use tracklab_log::LogWriter;
+use tracklab_proto::v1::RunState;
 use tracklab_proto::v1::admin_server::AdminServer;
 use tracklab_proto::v1::ingest_server::IngestServer;
 use tracklab_proto::v1::query_server::QueryServer;
-use tracklab_proto::v1::RunState;
 use tracklab_store::replay::{self, scan_problems};
 use tracklab_store::{Applier, DataDir, Store};
 
@@ -106,7 +106,11 @@ fn open_store(data: &DataDir, cache_bytes: u64) -> anyhow::Result<(Store, bool)>
 
 /// Opens every run log for appending (recovering torn tails) and brings the
 /// store up to date; rebuilds the store if it looks inconsistent.
-fn recover(data: &DataDir, store: Store, mut rebuild: bool) -> anyhow::Result<(Applier, Vec<KnownRun>)> {
+fn recover(
+    data: &DataDir,
+    store: Store,
+    mut rebuild: bool,
+) -> anyhow::Result<(Applier, Vec<KnownRun>)> {
     let ids = data
         .run_ids()
         .with_context(|| format!("listing runs in {}", data.runs_dir().display()))?;
@@ -144,7 +148,13 @@ fn recover(data: &DataDir, store: Store, mut rebuild: bool) -> anyhow::Result<(A
     for p in &report.problems {
         tracing::warn!("{p}");
     }
-    tracing::info!(runs = ids.len(), frames = report.frames, records = report.records, elapsed_ms = report.elapsed_ms, "run logs replayed into the store");
+    tracing::info!(
+        runs = ids.len(),
+        frames = report.frames,
+        records = report.records,
+        elapsed_ms = report.elapsed_ms,
+        "run logs replayed into the store"
+    );
     let known = writers
         .into_iter()
         .map(|(id, writer)| {
@@ -177,10 +187,19 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port)))
         .await
-        .with_context(|| format!("binding 127.0.0.1:{}; is the port in use? pass --port", opts.port))?;
+        .with_context(|| {
+            format!(
+                "binding 127.0.0.1:{}; is the port in use? pass --port",
+                opts.port
+            )
+        })?;
     let addr = listener.local_addr()?;
 
-    let core = Arc::new(Core::new(data.clone(), applier.store().clone(), addr.to_string()));
+    let core = Arc::new(Core::new(
+        data.clone(),
+        applier.store().clone(),
+        addr.to_string(),
+    ));
     core.publish_all(applier.runs());
     let (wal_tx, wal_rx) = std::sync::mpsc::channel();
     let (apply_tx, apply_rx) = std::sync::mpsc::channel();
@@ -235,7 +254,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
         Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server ended with an error"),
         Err(_) => {
-            tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "open streams did not finish in time; closing them");
+            tracing::warn!(
+                grace_s = SHUTDOWN_GRACE.as_secs(),
+                "open streams did not finish in time; closing them"
+            );
             server.abort();
         }
         _ => {}
@@ -246,8 +268,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         let _ = wal_thread.join();
         let _ = apply_thread.join();
     });
-    if tokio::time::timeout(Duration::from_secs(30), joined).await.is_err() {
-        tracing::error!("the WAL writer or applier did not stop within 30 s; exiting anyway (the logs are the truth)");
+    if tokio::time::timeout(Duration::from_secs(30), joined)
+        .await
+        .is_err()
+    {
+        tracing::error!(
+            "the WAL writer or applier did not stop within 30 s; exiting anyway (the logs are the truth)"
+        );
     }
     let _ = std::fs::remove_file(data.daemon_json());
     tracing::info!("stopped");

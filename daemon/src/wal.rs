@@ -150,7 +150,9 @@ impl Wal {
         for msg in group {
             match msg {
                 WalMsg::Write { records, reply } => {
-                    let result = self.plan(&records).and_then(|plan| self.execute(plan, &mut frames));
+                    let result = self
+                        .plan(&records)
+                        .and_then(|plan| self.execute(plan, &mut frames));
                     let runs = match &result {
                         Ok((_, runs)) => runs.clone(),
                         Err(_) => vec![],
@@ -192,14 +194,9 @@ impl Wal {
             .collect();
         frames.retain(|f| !failed.contains(&f.run_id));
         let position = self.core.durable_position.fetch_add(1, Ordering::SeqCst) + 1;
-        if !frames.is_empty() || !touched.is_empty() {
-            let _ = self.apply_tx.send(ApplyMsg::Frames { position, frames });
-        } else {
-            let _ = self.apply_tx.send(ApplyMsg::Frames {
-                position,
-                frames: vec![],
-            });
-        }
+        // Even an empty group moves the applied position, so queries waiting
+        // for this position are released.
+        let _ = self.apply_tx.send(ApplyMsg::Frames { position, frames });
         for (result, runs, reply) in pending {
             let bad = runs.iter().find(|r| failed.contains(r));
             match reply {
@@ -207,7 +204,9 @@ impl Wal {
                     let result = match (result, bad) {
                         (Ok(_), Some(r)) => Err(err(
                             Code::Unavailable,
-                            format!("run {r}: the run log could not be made durable (fsync failed); nothing of this batch is acknowledged; check the disk and restart the daemon"),
+                            format!(
+                                "run {r}: the run log could not be made durable (fsync failed); nothing of this batch is acknowledged; check the disk and restart the daemon"
+                            ),
                         )),
                         (r, _) => r,
                     };
@@ -243,12 +242,15 @@ impl Wal {
             {
                 return Err(err(
                     Code::Unavailable,
-                    format!("record {i} (run {run_id}): the run log failed earlier ({reason}); restart the daemon after checking the disk"),
+                    format!(
+                        "record {i} (run {run_id}): the run log failed earlier ({reason}); restart the daemon after checking the disk"
+                    ),
                 ));
             }
-            let last = *seqs
-                .entry((run_id, rec.writer_id))
-                .or_insert_with(|| log.and_then(|l| l.writers.get(&rec.writer_id).copied()).unwrap_or(0));
+            let last = *seqs.entry((run_id, rec.writer_id)).or_insert_with(|| {
+                log.and_then(|l| l.writers.get(&rec.writer_id).copied())
+                    .unwrap_or(0)
+            });
             let where_ = || {
                 format!(
                     "record {i} (run {run_id}, writer {:016x}, seq {})",
@@ -274,17 +276,24 @@ impl Wal {
                 .or_insert_with(|| log.is_some_and(|l| l.started));
             match &rec.payload {
                 Some(Payload::RunStart(start)) => {
-                    let mode = ResumeMode::try_from(start.resume).unwrap_or(ResumeMode::ResumeNever);
+                    let mode =
+                        ResumeMode::try_from(start.resume).unwrap_or(ResumeMode::ResumeNever);
                     if is_started && mode == ResumeMode::ResumeNever {
                         return Err(err(
                             Code::AlreadyExists,
-                            format!("{}: field `run_start.resume`: run {run_id} already exists; resume it with resume=allow or must, or choose another run id", where_()),
+                            format!(
+                                "{}: field `run_start.resume`: run {run_id} already exists; resume it with resume=allow or must, or choose another run id",
+                                where_()
+                            ),
                         ));
                     }
                     if !is_started && mode == ResumeMode::ResumeMust {
                         return Err(err(
                             Code::NotFound,
-                            format!("{}: field `run_start.resume`: resume=must but run {run_id} does not exist", where_()),
+                            format!(
+                                "{}: field `run_start.resume`: resume=must but run {run_id} does not exist",
+                                where_()
+                            ),
                         ));
                     }
                     if log.is_none() && !plan.new_runs.iter().any(|r| r == run_id) {
@@ -292,12 +301,16 @@ impl Wal {
                     }
                     started.insert(run_id, true);
                     exited.insert(run_id, false);
-                    plan.lifecycle.push((run_id.to_string(), Lifecycle::Started));
+                    plan.lifecycle
+                        .push((run_id.to_string(), Lifecycle::Started));
                 }
                 _ if !is_started => {
                     return Err(err(
                         Code::NotFound,
-                        format!("{}: run {run_id} was never started; send a run_start record first", where_()),
+                        format!(
+                            "{}: run {run_id} was never started; send a run_start record first",
+                            where_()
+                        ),
                     ));
                 }
                 Some(Payload::Exit(_)) => {
@@ -332,7 +345,10 @@ impl Wal {
             let writer = create_log(&path).map_err(|e| {
                 err(
                     Code::Internal,
-                    format!("run {run_id}: cannot create its log {}: {e}", path.display()),
+                    format!(
+                        "run {run_id}: cannot create its log {}: {e}",
+                        path.display()
+                    ),
                 )
             })?;
             self.runs.insert(
@@ -398,7 +414,12 @@ impl Wal {
         ))
     }
 
-    fn mark_crashed(&mut self, run_id: &str, timestamp_us: i64, frames: &mut Vec<DurableFrame>) -> bool {
+    fn mark_crashed(
+        &mut self,
+        run_id: &str,
+        timestamp_us: i64,
+        frames: &mut Vec<DurableFrame>,
+    ) -> bool {
         let Some(log) = self.runs.get_mut(run_id) else {
             return false;
         };
@@ -426,7 +447,10 @@ impl Wal {
                     frame_end: pos.end,
                     records: vec![rec],
                 });
-                tracing::warn!(run_id, "client process is gone without finishing its run; marked crashed");
+                tracing::warn!(
+                    run_id,
+                    "client process is gone without finishing its run; marked crashed"
+                );
                 true
             }
             Err(e) => {

@@ -33,7 +33,10 @@ async fn main() {
     };
     println!("started");
     for step in 0..steps {
-        if run.log(vec![float("loss", step as f64)], None, None).is_err() {
+        if run
+            .log(vec![float("loss", step as f64)], None, None)
+            .is_err()
+        {
             std::process::exit(1);
         }
         if step % 100 == 99 {

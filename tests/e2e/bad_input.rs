@@ -1,8 +1,8 @@
 //! Bad input gets a precise error naming the record and the field, and
 //! harms nobody else: other runs keep logging, nothing on disk breaks.
 
-use prost::Message;
 use futures::StreamExt;
+use prost::Message;
 use tonic::Code;
 use tracklab_client::v1::record::Payload;
 use tracklab_client::v1::{self, IngestRequest, Record, StatusRequest};
@@ -30,7 +30,10 @@ fn start_payload(project: &str) -> Payload {
 
 /// Sends one batch on a fresh stream and returns the daemon's error.
 async fn refused(conn: &Connection, records: Vec<Record>) -> tonic::Status {
-    let req = IngestRequest { batch_id: 1, records };
+    let req = IngestRequest {
+        batch_id: 1,
+        records,
+    };
     let result = conn.ingest().stream(once_stream(req)).await;
     let mut stream = match result {
         Ok(s) => s.into_inner(),
@@ -60,38 +63,146 @@ async fn each_bad_input_gets_a_precise_error_and_other_runs_keep_working() {
     let w = random_writer_id();
     let big = "x".repeat(5 << 20);
     let cases: Vec<(&str, Vec<Record>, Code, &[&str])> = vec![
-        ("run id with a path traversal", vec![record("../etc", w, 1, start_payload("p"))], Code::InvalidArgument, &["run_id"]),
-        ("run id with a slash", vec![record("a/b", w, 1, start_payload("p"))], Code::InvalidArgument, &["run_id"]),
-        ("project with a control character", vec![record("r1", w, 1, start_payload("bad\u{7}proj"))], Code::InvalidArgument, &["project"]),
-        ("over-long project", vec![record("r1", w, 1, start_payload(&"p".repeat(300)))], Code::InvalidArgument, &["project"]),
-        ("oversized record", vec![record("r1", w, 1, Payload::RunStart(v1::RunStart { project: "p".into(), notes: big.clone(), ..Default::default() }))], Code::InvalidArgument, &["bytes", "limit"]),
+        (
+            "run id with a path traversal",
+            vec![record("../etc", w, 1, start_payload("p"))],
+            Code::InvalidArgument,
+            &["run_id"],
+        ),
+        (
+            "run id with a slash",
+            vec![record("a/b", w, 1, start_payload("p"))],
+            Code::InvalidArgument,
+            &["run_id"],
+        ),
+        (
+            "project with a control character",
+            vec![record("r1", w, 1, start_payload("bad\u{7}proj"))],
+            Code::InvalidArgument,
+            &["project"],
+        ),
+        (
+            "over-long project",
+            vec![record("r1", w, 1, start_payload(&"p".repeat(300)))],
+            Code::InvalidArgument,
+            &["project"],
+        ),
+        (
+            "oversized record",
+            vec![record(
+                "r1",
+                w,
+                1,
+                Payload::RunStart(v1::RunStart {
+                    project: "p".into(),
+                    notes: big.clone(),
+                    ..Default::default()
+                }),
+            )],
+            Code::InvalidArgument,
+            &["bytes", "limit"],
+        ),
         (
             "NaN where a step number is expected",
-            vec![record("good", w, 1, Payload::History(v1::PartialHistory { items: vec![float("_step", f64::NAN)], step: None, flush: None }))],
+            vec![record(
+                "good",
+                w,
+                1,
+                Payload::History(v1::PartialHistory {
+                    items: vec![float("_step", f64::NAN)],
+                    step: None,
+                    flush: None,
+                }),
+            )],
             Code::InvalidArgument,
             &["_step"],
         ),
-        ("a record for a run that was never started", vec![record("ghost", w, 1, Payload::History(v1::PartialHistory { items: vec![float("x", 1.0)], step: None, flush: None }))], Code::NotFound, &["ghost", "never started"]),
-        ("a sequence gap", vec![record("good", w, 5, Payload::History(v1::PartialHistory { items: vec![float("x", 1.0)], step: None, flush: None }))], Code::FailedPrecondition, &["sequence gap", "seq 5"]),
-        ("writer id 0 is the daemon's", vec![record("good", 0, 1, Payload::History(v1::PartialHistory { items: vec![float("x", 1.0)], step: None, flush: None }))], Code::InvalidArgument, &["writer_id"]),
-        ("a record without payload", vec![Record { run_id: "good".into(), writer_id: w, seq: 1, timestamp_us: 1, payload: None }], Code::InvalidArgument, &["payload"]),
+        (
+            "a record for a run that was never started",
+            vec![record(
+                "ghost",
+                w,
+                1,
+                Payload::History(v1::PartialHistory {
+                    items: vec![float("x", 1.0)],
+                    step: None,
+                    flush: None,
+                }),
+            )],
+            Code::NotFound,
+            &["ghost", "never started"],
+        ),
+        (
+            "a sequence gap",
+            vec![record(
+                "good",
+                w,
+                5,
+                Payload::History(v1::PartialHistory {
+                    items: vec![float("x", 1.0)],
+                    step: None,
+                    flush: None,
+                }),
+            )],
+            Code::FailedPrecondition,
+            &["sequence gap", "seq 5"],
+        ),
+        (
+            "writer id 0 is the daemon's",
+            vec![record(
+                "good",
+                0,
+                1,
+                Payload::History(v1::PartialHistory {
+                    items: vec![float("x", 1.0)],
+                    step: None,
+                    flush: None,
+                }),
+            )],
+            Code::InvalidArgument,
+            &["writer_id"],
+        ),
+        (
+            "a record without payload",
+            vec![Record {
+                run_id: "good".into(),
+                writer_id: w,
+                seq: 1,
+                timestamp_us: 1,
+                payload: None,
+            }],
+            Code::InvalidArgument,
+            &["payload"],
+        ),
     ];
     for (i, (what, records, code, words)) in cases.into_iter().enumerate() {
         let status = refused(&conn, records).await;
         assert_eq!(status.code(), code, "{what}: {status}");
         for word in words {
-            assert!(status.message().contains(word), "{what}: message {:?} should name {word:?}", status.message());
+            assert!(
+                status.message().contains(word),
+                "{what}: message {:?} should name {word:?}",
+                status.message()
+            );
         }
         good.log(vec![float("ok", i as f64)], None, None).unwrap();
     }
 
     // Garbage bytes instead of protobuf on the ingest stream.
     let status = garbage(&d).await;
-    assert!(matches!(status.code(), Code::InvalidArgument | Code::Internal), "{status}");
+    assert!(
+        matches!(status.code(), Code::InvalidArgument | Code::Internal),
+        "{status}"
+    );
 
     good.finish(0).await.unwrap();
     assert_eq!(series(&conn, "good", "ok").await.len(), 10);
-    let st = conn.admin().status(StatusRequest {}).await.unwrap().into_inner();
+    let st = conn
+        .admin()
+        .status(StatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(st.healthy, "{st:?}");
     // Nothing was created on disk for refused runs.
     for bad in ["ghost", "r1", "etc"] {
@@ -120,8 +231,10 @@ async fn garbage(d: &Daemon) -> tonic::Status {
     let mut req = tonic::Request::new(once_stream(GarbageRequest {
         records: vec![vec![0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]],
     }));
-    req.metadata_mut()
-        .insert("authorization", format!("Bearer {}", token.trim()).parse().unwrap());
+    req.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", token.trim()).parse().unwrap(),
+    );
     let path = tonic::codegen::http::uri::PathAndQuery::from_static("/tracklab.v1.Ingest/Stream");
     let codec = tonic_prost::ProstCodec::<GarbageRequest, v1::IngestResponse>::default();
     match grpc.streaming(req, path, codec).await {

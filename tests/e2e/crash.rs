@@ -15,7 +15,11 @@ use crate::support::{eventually, get_run, series, start_opts};
 /// Cycles of kill -9 and restart in the default suite; TRACKLAB_SOAK=1 runs
 /// many more.
 fn cycles() -> usize {
-    if std::env::var_os("TRACKLAB_SOAK").is_some() { 50 } else { 3 }
+    if std::env::var_os("TRACKLAB_SOAK").is_some() {
+        50
+    } else {
+        3
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,13 +27,16 @@ async fn killing_the_daemon_mid_stream_loses_no_acknowledged_point_and_duplicate
     let tmp = tempfile::tempdir().unwrap();
     let mut daemon = Daemon::start(tmp.path());
     let steps: i64 = 30_000;
-    let mut run = Run::start(daemon.target(), start_opts("crashy", "crash")).await.unwrap();
+    let mut run = Run::start(daemon.target(), start_opts("crashy", "crash"))
+        .await
+        .unwrap();
     let acked_before_kill = Arc::new(AtomicU64::new(0));
     let logger = {
         let acked = acked_before_kill.clone();
         tokio::spawn(async move {
             for step in 0..steps {
-                run.log(vec![float("v", step as f64 * 0.5)], None, None).unwrap();
+                run.log(vec![float("v", step as f64 * 0.5)], None, None)
+                    .unwrap();
                 if step % 500 == 0 {
                     tokio::task::yield_now().await;
                     acked.store(run.durable_seq(), Ordering::SeqCst);
@@ -48,9 +55,15 @@ async fn killing_the_daemon_mid_stream_loses_no_acknowledged_point_and_duplicate
         .await;
         daemon.kill9();
         daemon = Daemon::start(tmp.path());
-        eprintln!("cycle {cycle}: killed after seq {} was acknowledged", acked_before_kill.load(Ordering::SeqCst));
+        eprintln!(
+            "cycle {cycle}: killed after seq {} was acknowledged",
+            acked_before_kill.load(Ordering::SeqCst)
+        );
     }
-    let report = logger.await.unwrap().expect("the client re-sends and finishes after restarts");
+    let report = logger
+        .await
+        .unwrap()
+        .expect("the client re-sends and finishes after restarts");
     assert!(report.reconnects >= 1, "the client should have reconnected");
     let conn = daemon.connect().await;
     let v = series(&conn, "crashy", "v").await;
@@ -100,8 +113,17 @@ async fn a_client_killed_with_sigkill_leaves_its_run_crashed_with_acknowledged_p
     .expect("the run is marked crashed once its process is gone");
     // seq 1 was the run start; every later acked record is one step.
     let loss = series(&conn, "victim", "loss").await;
-    assert!(loss.len() as u64 >= acked - 1, "{} points kept, {} acked", loss.len(), acked - 1);
-    assert!(loss.iter().enumerate().all(|(i, (s, v))| *s == i as i64 && *v == i as f64));
+    assert!(
+        loss.len() as u64 >= acked - 1,
+        "{} points kept, {} acked",
+        loss.len(),
+        acked - 1
+    );
+    assert!(
+        loss.iter()
+            .enumerate()
+            .all(|(i, (s, v))| *s == i as i64 && *v == i as f64)
+    );
     assert_eq!(info.exit_code, -1);
 
     // The crash mark is in the log: a restarted daemon agrees.
@@ -109,5 +131,8 @@ async fn a_client_killed_with_sigkill_leaves_its_run_crashed_with_acknowledged_p
     d.kill9();
     let d = Daemon::start(tmp.path());
     let conn = d.connect().await;
-    assert_eq!(get_run(&conn, "victim").await.state, v1::RunState::Crashed as i32);
+    assert_eq!(
+        get_run(&conn, "victim").await.state,
+        v1::RunState::Crashed as i32
+    );
 }

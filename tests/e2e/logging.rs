@@ -15,19 +15,32 @@ async fn a_logged_run_reads_back_with_history_summary_config_and_state() {
     let tmp = tempfile::tempdir().unwrap();
     let d = Daemon::start(tmp.path());
     let mut opts = start_opts("run-a", "proj");
-    opts.start.config = vec![float("lr", 0.01), item("opt", v1::value::Kind::Str("adam".into()))];
+    opts.start.config = vec![
+        float("lr", 0.01),
+        item("opt", v1::value::Kind::Str("adam".into())),
+    ];
     opts.start.tags = vec!["baseline".into()];
     let mut run = Run::start(d.target(), opts).await.unwrap();
     for step in 0..500 {
         run.log(
-            vec![float("loss", 1.0 / (step + 1) as f64), float("acc", step as f64 / 500.0)],
+            vec![
+                float("loss", 1.0 / (step + 1) as f64),
+                float("acc", step as f64 / 500.0),
+            ],
             None,
             None,
         )
         .unwrap();
     }
-    run.log(vec![float("nan_metric", f64::NAN), float("inf_metric", f64::INFINITY)], None, None)
-        .unwrap();
+    run.log(
+        vec![
+            float("nan_metric", f64::NAN),
+            float("inf_metric", f64::INFINITY),
+        ],
+        None,
+        None,
+    )
+    .unwrap();
     run.finish(0).await.unwrap();
 
     let conn = d.connect().await;
@@ -38,13 +51,23 @@ async fn a_logged_run_reads_back_with_history_summary_config_and_state() {
     assert_eq!(info.history_rows, 501);
     let loss = series(&conn, "run-a", "loss").await;
     assert_eq!(loss.len(), 500);
-    assert!(loss.iter().enumerate().all(|(i, (s, v))| *s == i as i64 && *v == 1.0 / (i + 1) as f64));
-    assert_eq!(summary_value(&info, "loss"), Some(v1::value::Kind::Float(1.0 / 500.0)));
+    assert!(
+        loss.iter()
+            .enumerate()
+            .all(|(i, (s, v))| *s == i as i64 && *v == 1.0 / (i + 1) as f64)
+    );
+    assert_eq!(
+        summary_value(&info, "loss"),
+        Some(v1::value::Kind::Float(1.0 / 500.0))
+    );
     match summary_value(&info, "nan_metric") {
         Some(v1::value::Kind::Float(f)) => assert!(f.is_nan()),
         other => panic!("NaN did not round-trip: {other:?}"),
     }
-    assert_eq!(summary_value(&info, "inf_metric"), Some(v1::value::Kind::Float(f64::INFINITY)));
+    assert_eq!(
+        summary_value(&info, "inf_metric"),
+        Some(v1::value::Kind::Float(f64::INFINITY))
+    );
     assert!(info.config.iter().any(|i| i.path == ["lr"]));
 
     // Downsampling on the server keeps the budget and both ends.
@@ -60,7 +83,11 @@ async fn a_logged_run_reads_back_with_history_summary_config_and_state() {
         .unwrap()
         .into_inner();
     let s = &ds.series[0];
-    assert!(s.steps.len() <= 50 && s.steps.len() >= 10, "{}", s.steps.len());
+    assert!(
+        s.steps.len() <= 50 && s.steps.len() >= 10,
+        "{}",
+        s.steps.len()
+    );
     assert_eq!((s.steps[0], *s.steps.last().unwrap()), (0, 499));
     assert_eq!(s.total_points, 500);
 
@@ -69,17 +96,38 @@ async fn a_logged_run_reads_back_with_history_summary_config_and_state() {
         let conn = conn.clone();
         async move { conn.query().list_runs(req).await.unwrap().into_inner().runs }
     };
-    assert_eq!(list(ListRunsRequest { project: "proj".into(), ..Default::default() }).await.len(), 1);
-    assert_eq!(list(ListRunsRequest { project: "other".into(), ..Default::default() }).await.len(), 0);
+    assert_eq!(
+        list(ListRunsRequest {
+            project: "proj".into(),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        1
+    );
+    assert_eq!(
+        list(ListRunsRequest {
+            project: "other".into(),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        0
+    );
     let f = |field: &str, op: v1::FilterOp, x: f64| v1::Filter {
         field: field.into(),
         op: op as i32,
-        value: Some(v1::Value { kind: Some(v1::value::Kind::Float(x)) }),
+        value: Some(v1::Value {
+            kind: Some(v1::value::Kind::Float(x)),
+        }),
     };
     let hit = list(ListRunsRequest {
         tags: vec!["baseline".into()],
         state: v1::RunState::Finished as i32,
-        filters: vec![f("config.lr", v1::FilterOp::Lt, 0.1), f("summary.loss", v1::FilterOp::Le, 0.01)],
+        filters: vec![
+            f("config.lr", v1::FilterOp::Lt, 0.1),
+            f("summary.loss", v1::FilterOp::Le, 0.01),
+        ],
         ..Default::default()
     })
     .await;
@@ -146,11 +194,22 @@ async fn a_resumed_run_continues_its_steps_and_a_rebuild_answers_the_same() {
     assert_eq!(m, (0..15).map(|i| (i, i as f64)).collect::<Vec<_>>());
 
     // A second start without resume is refused.
-    let err = Run::start(d.target(), start_opts("res", "e2e")).await.err().expect("duplicate run id is refused");
+    let err = Run::start(d.target(), start_opts("res", "e2e"))
+        .await
+        .err()
+        .expect("duplicate run id is refused");
     assert!(err.to_string().contains("already exists"), "{err}");
 
-    let rebuilt = conn.admin().rebuild(RebuildRequest {}).await.unwrap().into_inner();
-    assert!(rebuilt.runs >= 1 && rebuilt.problems.is_empty(), "{rebuilt:?}");
+    let rebuilt = conn
+        .admin()
+        .rebuild(RebuildRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        rebuilt.runs >= 1 && rebuilt.problems.is_empty(),
+        "{rebuilt:?}"
+    );
     let after = get_run(&conn, "res").await;
     assert_eq!(before, after);
     assert_eq!(series(&conn, "res", "m").await, m);
@@ -160,7 +219,9 @@ async fn a_resumed_run_continues_its_steps_and_a_rebuild_answers_the_same() {
 async fn a_second_daemon_on_the_same_data_dir_says_where_the_first_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let d = Daemon::start(tmp.path());
-    let err = Daemon::try_start(tmp.path(), &[]).err().expect("second daemon must not start");
+    let err = Daemon::try_start(tmp.path(), &[])
+        .err()
+        .expect("second daemon must not start");
     assert!(err.contains("already running"), "{err}");
     assert!(err.contains(&d.pid().to_string()), "{err}");
 }
@@ -182,7 +243,12 @@ async fn sigterm_stops_the_daemon_cleanly_and_a_restart_keeps_everything() {
 
     let d = Daemon::start(tmp.path());
     let conn = d.connect().await;
-    let st = conn.admin().status(StatusRequest {}).await.unwrap().into_inner();
+    let st = conn
+        .admin()
+        .status(StatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(st.healthy, "{st:?}");
     assert_eq!(st.runs, 1);
     assert_eq!(series(&conn, "term", "v").await.len(), 100);

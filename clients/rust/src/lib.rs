@@ -19,7 +19,9 @@ pub use tracklab_proto::v1;
 /// Errors a client sees.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("no tracklab-daemon found for data dir {dir}: {reason}; start one with `tracklab-daemon --data-dir {dir}`")]
+    #[error(
+        "no tracklab-daemon found for data dir {dir}: {reason}; start one with `tracklab-daemon --data-dir {dir}`"
+    )]
     NotRunning { dir: String, reason: String },
     #[error("cannot connect to tracklab-daemon at {addr}: {source}")]
     Connect {

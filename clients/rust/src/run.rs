@@ -163,7 +163,8 @@ impl Run {
                     return Ok(());
                 }
                 return Err(ClientError::Sender(
-                    self.fatal().unwrap_or_else(|| "the background sender stopped".into()),
+                    self.fatal()
+                        .unwrap_or_else(|| "the background sender stopped".into()),
                 ));
             }
         }

@@ -11,7 +11,9 @@ use tracklab_proto::v1::Record;
 use tracklab_state::{Applied, HistoryRow, RunState, Value, Warning};
 
 use crate::chunk::ChunkBuilder;
-use crate::{SeriesMeta, StoreError, StoredLine, StoredRun, Store, decode, encode, keys, keys::Namespace};
+use crate::{
+    SeriesMeta, Store, StoreError, StoredLine, StoredRun, decode, encode, keys, keys::Namespace,
+};
 
 /// The open chunk of one series, and where it sits in sled.
 struct Tail {
@@ -170,7 +172,12 @@ impl Applier {
         Ok(())
     }
 
-    fn push_row(&mut self, ns: Namespace, run_id: &str, row: &HistoryRow) -> Result<u64, StoreError> {
+    fn push_row(
+        &mut self,
+        ns: Namespace,
+        run_id: &str,
+        row: &HistoryRow,
+    ) -> Result<u64, StoreError> {
         let mut n = 0;
         for (key, value) in &row.items {
             self.push_point(ns, run_id, key, row.step, value)?;
@@ -199,7 +206,13 @@ impl Applier {
             // Rows of one run come out of apply with strictly increasing
             // steps; anything else is a bug, reported loudly, never stored
             // out of order.
-            tracing::error!(run_id, key, step, last = tail.chunk.last_step, "history point does not follow the last step; not stored");
+            tracing::error!(
+                run_id,
+                key,
+                step,
+                last = tail.chunk.last_step,
+                "history point does not follow the last step; not stored"
+            );
             return Ok(());
         }
         if tail.chunk.is_full() {

@@ -14,7 +14,9 @@ pub const PAYLOAD_RECORD_BATCH: u8 = 0x01;
 pub enum PayloadError {
     #[error("frame payload is empty")]
     Empty,
-    #[error("frame payload kind {0:#04x} is unknown to this version of tracklab; upgrade tracklab to read it")]
+    #[error(
+        "frame payload kind {0:#04x} is unknown to this version of tracklab; upgrade tracklab to read it"
+    )]
     UnknownKind(u8),
     #[error("frame payload does not decode as a RecordBatch: {0}")]
     Decode(#[from] prost::DecodeError),

@@ -30,7 +30,9 @@ pub use layout::DataDir;
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("sled store at {path}: {source}; the store is derived data: delete it or run a rebuild to recreate it from the run logs")]
+    #[error(
+        "sled store at {path}: {source}; the store is derived data: delete it or run a rebuild to recreate it from the run logs"
+    )]
     Sled {
         path: PathBuf,
         #[source]
@@ -38,7 +40,9 @@ pub enum StoreError {
     },
     #[error("store entry {key:?} is damaged: {reason}; rebuild the store from the run logs")]
     Damaged { key: String, reason: String },
-    #[error("store at {path} has format version {found}, this tracklab reads version {supported}; rebuild the store from the run logs")]
+    #[error(
+        "store at {path} has format version {found}, this tracklab reads version {supported}; rebuild the store from the run logs"
+    )]
     Version {
         path: PathBuf,
         found: u32,
@@ -246,7 +250,10 @@ impl Store {
     }
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(key: &[u8], v: &[u8]) -> Result<T, StoreError> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    key: &[u8],
+    v: &[u8],
+) -> Result<T, StoreError> {
     postcard::from_bytes(v).map_err(|e| StoreError::Damaged {
         key: String::from_utf8_lossy(key).into_owned(),
         reason: e.to_string(),

@@ -80,12 +80,15 @@ pub fn replay_run(
         })?
         .len();
     if applier.applied_end(run_id) > file_len {
-        tracing::warn!(run_id, applied = applier.applied_end(run_id), file_len, "store is ahead of the run log; re-applying the run from its log");
+        tracing::warn!(
+            run_id,
+            applied = applier.applied_end(run_id),
+            file_len,
+            "store is ahead of the run log; re-applying the run from its log"
+        );
         applier.reset_run(run_id)?;
     }
-    let from = applier
-        .applied_end(run_id)
-        .max(tracklab_log::HEADER_LEN);
+    let from = applier.applied_end(run_id).max(tracklab_log::HEADER_LEN);
     let mut rep = ReplayReport {
         runs: 1,
         ..Default::default()

@@ -30,10 +30,18 @@ fn item(key: &str, x: f64) -> v1::Item {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Log { keys: Vec<(u8, f64)>, step: Option<i64>, flush: Option<bool> },
+    Log {
+        keys: Vec<(u8, f64)>,
+        step: Option<i64>,
+        flush: Option<bool>,
+    },
     Summary(u8, f64),
     Config(u8, f64),
-    Metric { key: u8, min: bool, step_metric: bool },
+    Metric {
+        key: u8,
+        min: bool,
+        step_metric: bool,
+    },
     Exit(i32),
     Resume,
     Console(u8),
@@ -85,11 +93,15 @@ fn records(ops: &[Op]) -> Vec<Record> {
             payload: Some(payload),
         });
     };
-    push(writer, &mut seq, Payload::RunStart(v1::RunStart {
-        project: "p".into(),
-        pid: 1,
-        ..Default::default()
-    }));
+    push(
+        writer,
+        &mut seq,
+        Payload::RunStart(v1::RunStart {
+            project: "p".into(),
+            pid: 1,
+            ..Default::default()
+        }),
+    );
     for op in ops {
         let payload = match op {
             Op::Log { keys, step, flush } => Payload::History(v1::PartialHistory {
@@ -105,9 +117,17 @@ fn records(ops: &[Op]) -> Vec<Record> {
                 update: vec![item(&key(*k), *x)],
                 remove: vec![],
             }),
-            Op::Metric { key: k, min, step_metric } => Payload::Metric(v1::MetricDefinition {
+            Op::Metric {
+                key: k,
+                min,
+                step_metric,
+            } => Payload::Metric(v1::MetricDefinition {
                 name: key(*k),
-                step_metric: if *step_metric { "epoch".into() } else { String::new() },
+                step_metric: if *step_metric {
+                    "epoch".into()
+                } else {
+                    String::new()
+                },
                 summary: Some(v1::MetricSummary {
                     min: *min,
                     last: true,
@@ -143,7 +163,13 @@ fn records(ops: &[Op]) -> Vec<Record> {
 }
 
 /// Everything a query can see of the store.
-fn snapshot(store: &Store) -> (Vec<StoredRun>, Vec<(Namespace, String, Vec<i64>, Vec<String>)>, usize) {
+type Snapshot = (
+    Vec<StoredRun>,
+    Vec<(Namespace, String, Vec<i64>, Vec<String>)>,
+    usize,
+);
+
+fn snapshot(store: &Store) -> Snapshot {
     let runs = store.load_runs().unwrap();
     let mut series = Vec::new();
     for ns in [Namespace::History, Namespace::Stats] {
@@ -178,9 +204,15 @@ struct Schedule {
 fn schedule() -> impl Strategy<Value = Schedule> {
     (
         prop::collection::vec(1usize..6, 1..40),
-        prop::collection::vec(prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8)], 40),
+        prop::collection::vec(
+            prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8)],
+            40,
+        ),
     )
-        .prop_map(|(frame_sizes, events)| Schedule { frame_sizes, events })
+        .prop_map(|(frame_sizes, events)| Schedule {
+            frame_sizes,
+            events,
+        })
 }
 
 fn open(dir: &Path) -> Applier {
@@ -237,7 +269,8 @@ fn check(ops: Vec<Op>, sched: Schedule) {
     drop(applier);
 
     let fresh = tempfile::tempdir().unwrap();
-    let mut rebuilt = Applier::new(Store::open(&fresh.path().join("store"), 1 << 20).unwrap()).unwrap();
+    let mut rebuilt =
+        Applier::new(Store::open(&fresh.path().join("store"), 1 << 20).unwrap()).unwrap();
     let report = rebuild(&mut rebuilt, &data).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     let from_scratch = snapshot(rebuilt.store());
@@ -262,13 +295,25 @@ fn a_long_stream_with_every_kind_of_event_equals_a_rebuild() {
     let ops: Vec<Op> = (0..2000)
         .map(|i| match i % 11 {
             0 => Op::Summary((i % 7) as u8, i as f64),
-            1 => Op::Metric { key: (i % 5) as u8, min: i % 2 == 0, step_metric: i % 3 == 0 },
-            2 => Op::Log { keys: vec![(0, i as f64)], step: Some(i / 3), flush: None },
+            1 => Op::Metric {
+                key: (i % 5) as u8,
+                min: i % 2 == 0,
+                step_metric: i % 3 == 0,
+            },
+            2 => Op::Log {
+                keys: vec![(0, i as f64)],
+                step: Some(i / 3),
+                flush: None,
+            },
             3 => Op::Console(2),
             4 => Op::Stats(i as f64),
             5 if i % 500 == 5 => Op::Resume,
             6 if i % 700 == 6 => Op::Exit(1),
-            _ => Op::Log { keys: vec![((i % 8) as u8, i as f64 * 0.5), (3, (i / 10) as f64)], step: None, flush: None },
+            _ => Op::Log {
+                keys: vec![((i % 8) as u8, i as f64 * 0.5), (3, (i / 10) as f64)],
+                step: None,
+                flush: None,
+            },
         })
         .collect();
     check(
