@@ -4,7 +4,7 @@
 # Usage: bash tests/demo.sh [DATA_DIR]   (default: a fresh temporary dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p tracklab-daemon -p tracklab-client --example demo
+cargo build --release -p tracklab-daemon -p tracklab-client --bin tracklab-daemon --example demo
 data="${1:-$(mktemp -d -t tracklab-demo.XXXXXX)}"
 out="$(mktemp -t tracklab-daemon-out.XXXXXX)"
 ./target/release/tracklab-daemon --data-dir "$data" --port 0 --log-level warn >"$out" &

@@ -14,7 +14,9 @@ fn sparkline(values: &[f64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let (lo, hi) = values
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(*v), h.max(*v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(*v), h.max(*v))
+        });
     values
         .iter()
         .map(|v| {
@@ -62,7 +64,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     run.send(Payload::Metric(v1::MetricDefinition {
         name: "val/loss".into(),
-        summary: Some(v1::MetricSummary { min: true, last: true, ..Default::default() }),
+        summary: Some(v1::MetricSummary {
+            min: true,
+            last: true,
+            ..Default::default()
+        }),
         goal: v1::Goal::Minimize as i32,
         ..Default::default()
     }))?;
@@ -71,7 +77,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in 0..steps_per_epoch {
             let t = (epoch * steps_per_epoch + i) as f64;
             let loss = 2.0 * (-t / 300.0).exp() + 0.05 * (t / 7.0).sin().abs();
-            run.log(vec![float("train/loss", loss), float("epoch", epoch as f64)], None, None)?;
+            run.log(
+                vec![float("train/loss", loss), float("epoch", epoch as f64)],
+                None,
+                None,
+            )?;
         }
         let val = 1.8 * (-(epoch as f64) / 1.5).exp() + 0.1;
         run.log(vec![float("val/loss", val)], None, Some(false))?;
@@ -80,9 +90,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("logged run {run_id}: {} records durable", report.records);
 
     let conn = Connection::connect(&dir).await?;
-    let info = conn.query().get_run(GetRunRequest { run_id: run_id.clone() }).await?.into_inner();
-    let state = v1::RunState::try_from(info.state).map(|s| s.as_str_name()).unwrap_or("?");
-    println!("\nrun {} ({}) project={} state={state} steps={}", info.run_id, info.name, info.project, info.history_rows);
+    let info = conn
+        .query()
+        .get_run(GetRunRequest {
+            run_id: run_id.clone(),
+        })
+        .await?
+        .into_inner();
+    let state = v1::RunState::try_from(info.state)
+        .map(|s| s.as_str_name())
+        .unwrap_or("?");
+    println!(
+        "\nrun {} ({}) project={} state={state} steps={}",
+        info.run_id, info.name, info.project, info.history_rows
+    );
     println!("config:");
     for it in &info.config {
         println!("  {} = {}", it.path.join("."), show(&it.value));
@@ -111,7 +132,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 _ => None,
             })
             .collect();
-        println!("  {:<12} {} ({} points)", s.key, sparkline(&vals), s.total_points);
+        println!(
+            "  {:<12} {} ({} points)",
+            s.key,
+            sparkline(&vals),
+            s.total_points
+        );
     }
     Ok(())
 }
