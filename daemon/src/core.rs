@@ -28,7 +28,7 @@ pub struct Core {
     /// Group commits applied to the store so far.
     pub applied: watch::Sender<u64>,
     wal_tx: Mutex<Option<mpsc::Sender<WalMsg>>>,
-    apply_tx: Mutex<Option<mpsc::Sender<ApplyMsg>>>,
+    apply_tx: Mutex<Option<mpsc::SyncSender<ApplyMsg>>>,
     runs: RwLock<BTreeMap<String, Arc<StoredRun>>>,
     /// Streams that want the warnings of a writer.
     warning_routes: Mutex<HashMap<u64, tmpsc::UnboundedSender<v1::Warning>>>,
@@ -59,7 +59,7 @@ impl Core {
         }
     }
 
-    pub fn connect_threads(&self, wal: mpsc::Sender<WalMsg>, apply: mpsc::Sender<ApplyMsg>) {
+    pub fn connect_threads(&self, wal: mpsc::Sender<WalMsg>, apply: mpsc::SyncSender<ApplyMsg>) {
         *lock(&self.wal_tx) = Some(wal);
         *lock(&self.apply_tx) = Some(apply);
     }
@@ -107,7 +107,10 @@ impl Core {
         let tx = lock(&self.apply_tx)
             .clone()
             .ok_or_else(|| Status::unavailable("the daemon is shutting down"))?;
-        tx.send(ApplyMsg::Rebuild { reply })
+        // The channel is bounded: a blocking send stays off the executor.
+        tokio::task::spawn_blocking(move || tx.send(ApplyMsg::Rebuild { reply }))
+            .await
+            .map_err(|e| Status::internal(format!("rebuild request failed: {e}")))?
             .map_err(|_| Status::unavailable("the applier has stopped; restart the daemon"))?;
         rx.await
             .map_err(|_| Status::internal("the applier stopped during the rebuild"))?

@@ -38,6 +38,8 @@ use crate::{apply_thread, liveness};
 /// Largest gRPC message the daemon decodes; ingest applies its own, smaller
 /// limits with precise errors.
 const MAX_MESSAGE_BYTES: usize = 64 << 20;
+/// Group commits that may wait for the applier before the WAL writer waits.
+const APPLY_QUEUE_GROUPS: usize = 8;
 /// How long open streams get to finish after a shutdown request.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -202,7 +204,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     ));
     core.publish_all(applier.runs());
     let (wal_tx, wal_rx) = std::sync::mpsc::channel();
-    let (apply_tx, apply_rx) = std::sync::mpsc::channel();
+    let (apply_tx, apply_rx) = std::sync::mpsc::sync_channel(APPLY_QUEUE_GROUPS);
     core.connect_threads(wal_tx, apply_tx.clone());
     let wal = Wal::new(core.clone(), known, apply_tx);
     let wal_thread = std::thread::Builder::new()

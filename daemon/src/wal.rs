@@ -80,7 +80,9 @@ pub struct KnownRun {
 pub struct Wal {
     core: Arc<Core>,
     runs: HashMap<String, RunLog>,
-    apply_tx: mpsc::Sender<ApplyMsg>,
+    /// Bounded: when the applier falls this far behind, group commits wait
+    /// (backpressure to the clients) instead of queueing without limit.
+    apply_tx: mpsc::SyncSender<ApplyMsg>,
 }
 
 /// Per-request plan, built before anything is written.
@@ -104,7 +106,11 @@ fn err(code: Code, message: String) -> WriteError {
 }
 
 impl Wal {
-    pub fn new(core: Arc<Core>, known: Vec<KnownRun>, apply_tx: mpsc::Sender<ApplyMsg>) -> Self {
+    pub fn new(
+        core: Arc<Core>,
+        known: Vec<KnownRun>,
+        apply_tx: mpsc::SyncSender<ApplyMsg>,
+    ) -> Self {
         let runs = known
             .into_iter()
             .map(|k| {

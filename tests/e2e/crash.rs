@@ -3,8 +3,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracklab_client::v1;
 use tracklab_client::{Run, float};
@@ -26,39 +24,37 @@ fn cycles() -> usize {
 async fn killing_the_daemon_mid_stream_loses_no_acknowledged_point_and_duplicates_none() {
     let tmp = tempfile::tempdir().unwrap();
     let mut daemon = Daemon::start(tmp.path());
-    let steps: i64 = 30_000;
+    let steps: i64 = 20_000;
     let mut run = Run::start(daemon.target(), start_opts("crashy", "crash"))
         .await
         .unwrap();
-    let acked_before_kill = Arc::new(AtomicU64::new(0));
-    let logger = {
-        let acked = acked_before_kill.clone();
-        tokio::spawn(async move {
-            for step in 0..steps {
-                run.log(vec![float("v", step as f64 * 0.5)], None, None)
-                    .unwrap();
-                if step % 500 == 0 {
-                    tokio::task::yield_now().await;
-                    acked.store(run.durable_seq(), Ordering::SeqCst);
-                }
-            }
-            run.finish(0).await
-        })
-    };
-    for cycle in 0..cycles() {
-        // Let some records become durable, then crash the daemon.
-        let seen = acked_before_kill.load(Ordering::SeqCst);
-        eventually(30, || {
-            let a = acked_before_kill.clone();
-            async move { (a.load(Ordering::SeqCst) > seen).then_some(()) }
-        })
-        .await;
+    let mut durable = run.durable_watch();
+    // Everything is enqueued at once; the daemon works through the backlog
+    // while it is killed at evenly spaced durable positions.
+    let logger = tokio::spawn(async move {
+        for step in 0..steps {
+            run.log(vec![float("v", step as f64 * 0.5)], None, None)
+                .unwrap();
+        }
+        run.finish(0).await
+    });
+    let n = cycles() as u64;
+    for cycle in 0..n {
+        let threshold = (cycle + 1) * steps as u64 / (n + 1);
+        let reached = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            durable.wait_for(|d| *d >= threshold),
+        )
+        .await
+        .map(|r| r.map(|seq| *seq));
+        assert!(
+            matches!(reached, Ok(Ok(_))),
+            "cycle {cycle}: seq {threshold} never became durable"
+        );
+        let acked = *durable.borrow();
         daemon.kill9();
         daemon = Daemon::start(tmp.path());
-        eprintln!(
-            "cycle {cycle}: killed after seq {} was acknowledged",
-            acked_before_kill.load(Ordering::SeqCst)
-        );
+        eprintln!("cycle {cycle}: killed after seq {acked} was acknowledged");
     }
     let report = logger
         .await

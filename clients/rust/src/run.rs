@@ -132,6 +132,11 @@ impl Run {
         *self.durable.borrow()
     }
 
+    /// A receiver that sees the durable sequence number change.
+    pub fn durable_watch(&self) -> watch::Receiver<u64> {
+        self.durable.clone()
+    }
+
     /// Highest sequence number enqueued.
     pub fn last_seq(&self) -> u64 {
         self.next_seq - 1

@@ -329,6 +329,9 @@ fn paths(field: &str, list: &[v1::Path]) -> Result {
 /// `_timestamp`.
 fn items(field: &str, list: &[v1::Item], reserved: bool) -> Result {
     for (i, item) in list.iter().enumerate() {
+        if plainly_valid(item) {
+            continue;
+        }
         let field = format!("{field}[{i}]");
         path(&field, &item.path)?;
         let vf = format!("{field}.value");
@@ -341,6 +344,29 @@ fn items(field: &str, list: &[v1::Item], reserved: bool) -> Result {
         }
     }
     Ok(())
+}
+
+/// The common case, checked without building any field name: a non-reserved
+/// path of short, non-empty, control-free segments and a small value. Accepts
+/// only what the full checks in [`items`] accept; anything else goes through
+/// them to get its precise error.
+fn plainly_valid(item: &v1::Item) -> bool {
+    use v1::value::Kind;
+    let path_ok = !item.path.is_empty()
+        && item.path.len() <= MAX_PATH_DEPTH
+        && !item.path[0].starts_with('_')
+        && item.path.iter().all(|s| {
+            !s.is_empty()
+                && s.len() <= MAX_SEGMENT_BYTES
+                && s.bytes().all(|b| b >= 0x20 && b != 0x7f && b < 0x80)
+        });
+    path_ok
+        && match item.value.as_ref().and_then(|v| v.kind.as_ref()) {
+            Some(Kind::Float(_) | Kind::Int(_) | Kind::Bool(_)) => true,
+            Some(Kind::Str(x) | Kind::Json(x)) => x.len() <= MAX_VALUE_BYTES,
+            Some(Kind::Bytes(b)) => b.len() <= MAX_VALUE_BYTES,
+            None => false,
+        }
 }
 
 fn value_ok(field: &str, value: &v1::Value) -> Result {

@@ -5,7 +5,9 @@
 //! durable) and rebuild/recovery (frames read back from the logs), so both
 //! give the same state.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
 
 use tracklab_proto::v1::Record;
 use tracklab_state::{Applied, HistoryRow, RunState, Value, Warning};
@@ -20,6 +22,42 @@ struct Tail {
     chunk: ChunkBuilder,
     meta: SeriesMeta,
     dirty: bool,
+}
+
+/// The open chunks of one run.
+#[derive(Default)]
+struct RunTails {
+    history: FxHashMap<String, Tail>,
+    stats: FxHashMap<String, Tail>,
+}
+
+impl RunTails {
+    fn of(&self, ns: Namespace) -> &FxHashMap<String, Tail> {
+        match ns {
+            Namespace::History => &self.history,
+            Namespace::Stats => &self.stats,
+        }
+    }
+
+    fn of_mut(&mut self, ns: Namespace) -> &mut FxHashMap<String, Tail> {
+        match ns {
+            Namespace::History => &mut self.history,
+            Namespace::Stats => &mut self.stats,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.history.len() + self.stats.len()
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = (Namespace, &String, &mut Tail)> {
+        let h = self
+            .history
+            .iter_mut()
+            .map(|(k, t)| (Namespace::History, k, t));
+        let s = self.stats.iter_mut().map(|(k, t)| (Namespace::Stats, k, t));
+        h.chain(s)
+    }
 }
 
 /// Result of applying one frame.
@@ -37,7 +75,9 @@ pub struct FrameOutcome {
 pub struct Applier {
     store: Store,
     runs: BTreeMap<String, StoredRun>,
-    tails: HashMap<(Namespace, String, String), Tail>,
+    /// Open chunks by run, then by namespace and key (looked up by `&str`
+    /// on the hot path, without allocating).
+    tails: FxHashMap<String, RunTails>,
     dirty_runs: BTreeSet<String>,
     batch: sled::Batch,
     pending_ops: usize,
@@ -54,7 +94,7 @@ impl Applier {
         Ok(Self {
             store,
             runs,
-            tails: HashMap::new(),
+            tails: FxHashMap::default(),
             dirty_runs: BTreeSet::new(),
             batch: sled::Batch::default(),
             pending_ops: 0,
@@ -194,12 +234,24 @@ impl Applier {
         step: i64,
         value: &Value,
     ) -> Result<(), StoreError> {
-        let id = (ns, run_id.to_string(), key.to_string());
-        if !self.tails.contains_key(&id) {
-            let tail = self.load_tail(ns, run_id, key)?;
-            self.tails.insert(id.clone(), tail);
+        if !self.tails.contains_key(run_id) {
+            self.tails.insert(run_id.to_string(), RunTails::default());
         }
-        let Some(tail) = self.tails.get_mut(&id) else {
+        let loaded = match self.tails.get(run_id) {
+            Some(t) => t.of(ns).contains_key(key),
+            None => false,
+        };
+        if !loaded {
+            let tail = self.load_tail(ns, run_id, key)?;
+            if let Some(t) = self.tails.get_mut(run_id) {
+                t.of_mut(ns).insert(key.to_string(), tail);
+            }
+        }
+        let Some(tail) = self
+            .tails
+            .get_mut(run_id)
+            .and_then(|t| t.of_mut(ns).get_mut(key))
+        else {
             return Ok(());
         };
         if tail.chunk.count > 0 && step <= tail.chunk.last_step {
@@ -271,18 +323,20 @@ impl Applier {
             return Ok(());
         }
         let mut batch = std::mem::take(&mut self.batch);
-        for ((ns, run_id, key), tail) in self.tails.iter_mut() {
-            if !tail.dirty {
-                continue;
+        for (run_id, run_tails) in self.tails.iter_mut() {
+            for (ns, key, tail) in run_tails.iter_mut() {
+                if !tail.dirty {
+                    continue;
+                }
+                batch.insert(
+                    keys::chunk(ns, run_id, key, tail.chunk.first_step),
+                    tail.chunk.encode(),
+                );
+                let mkey = keys::series_meta(ns, run_id, key);
+                let mval = encode(&mkey, &tail.meta)?;
+                batch.insert(mkey, mval);
+                tail.dirty = false;
             }
-            batch.insert(
-                keys::chunk(*ns, run_id, key, tail.chunk.first_step),
-                tail.chunk.encode(),
-            );
-            let mkey = keys::series_meta(*ns, run_id, key);
-            let mval = encode(&mkey, &tail.meta)?;
-            batch.insert(mkey, mval);
-            tail.dirty = false;
         }
         for run_id in std::mem::take(&mut self.dirty_runs) {
             if let Some(run) = self.runs.get(&run_id) {
@@ -293,8 +347,8 @@ impl Applier {
         }
         self.pending_ops = 0;
         self.store.apply_batch(batch)?;
-        // Keep memory bounded: forget tails of runs that are not running.
-        if self.tails.len() > 50_000 {
+        // Keep memory bounded: open chunks are reloaded from sled on demand.
+        if self.tails.values().map(RunTails::len).sum::<usize>() > 50_000 {
             self.tails.clear();
         }
         Ok(())
@@ -304,7 +358,7 @@ impl Applier {
     /// log can be re-applied from the start.
     pub fn reset_run(&mut self, run_id: &str) -> Result<(), StoreError> {
         self.commit()?;
-        self.tails.retain(|(_, r, _), _| r != run_id);
+        self.tails.remove(run_id);
         self.runs.remove(run_id);
         self.store.remove_run(run_id)
     }
