@@ -18,10 +18,34 @@ use crate::{
 };
 
 /// The open chunk of one series, and where it sits in sled.
+///
+/// The open chunk is stored as pieces: every commit writes only the points
+/// that arrived since the previous commit, as a small chunk of its own keyed
+/// by its first step (so commits never rewrite what sled already has). When
+/// the open chunk is full it is written whole under its first step — the key
+/// of its first piece — and its other pieces are deleted, in one batch.
 struct Tail {
+    /// Every point of the open chunk.
     chunk: ChunkBuilder,
+    /// Points not yet written to sled.
+    piece: ChunkBuilder,
+    /// First steps of the pieces of the open chunk already in sled (or in
+    /// the pending batch).
+    piece_keys: Vec<i64>,
     meta: SeriesMeta,
     dirty: bool,
+}
+
+impl Tail {
+    fn empty() -> Self {
+        Tail {
+            chunk: ChunkBuilder::new(),
+            piece: ChunkBuilder::new(),
+            piece_keys: Vec::new(),
+            meta: SeriesMeta::default(),
+            dirty: false,
+        }
+    }
 }
 
 /// The open chunks of one run.
@@ -81,6 +105,7 @@ pub struct Applier {
     dirty_runs: BTreeSet<String>,
     batch: sled::Batch,
     pending_ops: usize,
+    chunk_max_points: u32,
 }
 
 impl Applier {
@@ -98,7 +123,16 @@ impl Applier {
             dirty_runs: BTreeSet::new(),
             batch: sled::Batch::default(),
             pending_ops: 0,
+            chunk_max_points: crate::chunk::CHUNK_MAX_POINTS,
         })
+    }
+
+    /// Closes history chunks after `points` points instead of the default
+    /// (tests use small chunks to exercise closing; the stored form is the
+    /// same either way).
+    pub fn with_chunk_limit(mut self, points: u32) -> Self {
+        self.chunk_max_points = points.max(1);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -267,18 +301,25 @@ impl Applier {
             );
             return Ok(());
         }
-        if tail.chunk.is_full() {
-            // The full chunk is already in the batch or in sled; start anew.
-            if tail.dirty {
-                self.batch.insert(
-                    keys::chunk(ns, run_id, key, tail.chunk.first_step),
-                    tail.chunk.encode(),
-                );
-                self.pending_ops += 1;
+        if tail.chunk.is_full(self.chunk_max_points) {
+            // Close the open chunk: whole under its first step (replacing its
+            // first piece), the other pieces removed.
+            self.batch.insert(
+                keys::chunk(ns, run_id, key, tail.chunk.first_step),
+                tail.chunk.encode(),
+            );
+            for &k in &tail.piece_keys {
+                if k != tail.chunk.first_step {
+                    self.batch.remove(keys::chunk(ns, run_id, key, k));
+                }
             }
+            self.pending_ops += 1;
             tail.chunk = ChunkBuilder::new();
+            tail.piece = ChunkBuilder::new();
+            tail.piece_keys.clear();
         }
         tail.chunk.push(step, value);
+        tail.piece.push(step, value);
         tail.meta.tail_first_step = tail.chunk.first_step;
         tail.meta.last_step = step;
         tail.meta.points += 1;
@@ -289,31 +330,34 @@ impl Applier {
     fn load_tail(&self, ns: Namespace, run_id: &str, key: &str) -> Result<Tail, StoreError> {
         let mkey = keys::series_meta(ns, run_id, key);
         let Some(raw) = self.store.get(&mkey)? else {
-            return Ok(Tail {
-                chunk: ChunkBuilder::new(),
-                meta: SeriesMeta::default(),
-                dirty: false,
+            return Ok(Tail::empty());
+        };
+        let mut tail = Tail::empty();
+        tail.meta = decode(&mkey, &raw)?;
+        // The open chunk's pieces are every chunk from its first step on.
+        let from = keys::chunk(ns, run_id, key, tail.meta.tail_first_step);
+        let mut to = keys::chunk_prefix(ns, run_id, key);
+        to.push(0xff);
+        for kv in self.store.range(from, to) {
+            let (k, v) = kv?;
+            let damaged = |reason: String| StoreError::Damaged {
+                key: String::from_utf8_lossy(&k).into_owned(),
+                reason,
+            };
+            let first = keys::from_ordered_i64(&k[k.len().saturating_sub(8)..])
+                .ok_or_else(|| damaged("chunk key is too short".into()))?;
+            tail.piece_keys.push(first);
+            let chunk = &mut tail.chunk;
+            crate::chunk::decode(&v, |step, value| chunk.push(step, &value))
+                .map_err(|e| damaged(e.to_string()))?;
+        }
+        if tail.chunk.count == 0 {
+            return Err(StoreError::Damaged {
+                key: String::from_utf8_lossy(&mkey).into_owned(),
+                reason: "series metadata names an open chunk that is missing".into(),
             });
-        };
-        let meta: SeriesMeta = decode(&mkey, &raw)?;
-        let ckey = keys::chunk(ns, run_id, key, meta.tail_first_step);
-        let chunk = match self.store.get(&ckey)? {
-            Some(c) => ChunkBuilder::from_encoded(&c).map_err(|e| StoreError::Damaged {
-                key: String::from_utf8_lossy(&ckey).into_owned(),
-                reason: e.to_string(),
-            })?,
-            None => {
-                return Err(StoreError::Damaged {
-                    key: String::from_utf8_lossy(&ckey).into_owned(),
-                    reason: "series metadata names a chunk that is missing".into(),
-                });
-            }
-        };
-        Ok(Tail {
-            chunk,
-            meta,
-            dirty: false,
-        })
+        }
+        Ok(tail)
     }
 
     /// Writes every pending change, and each touched run's state and applied
@@ -328,10 +372,12 @@ impl Applier {
                 if !tail.dirty {
                     continue;
                 }
-                batch.insert(
-                    keys::chunk(ns, run_id, key, tail.chunk.first_step),
-                    tail.chunk.encode(),
-                );
+                if tail.piece.count > 0 {
+                    let first = tail.piece.first_step;
+                    batch.insert(keys::chunk(ns, run_id, key, first), tail.piece.encode());
+                    tail.piece_keys.push(first);
+                    tail.piece = ChunkBuilder::new();
+                }
                 let mkey = keys::series_meta(ns, run_id, key);
                 let mval = encode(&mkey, &tail.meta)?;
                 batch.insert(mkey, mval);

@@ -71,9 +71,10 @@ impl ChunkBuilder {
         })
     }
 
-    /// True when the chunk should be closed before the next point.
-    pub fn is_full(&self) -> bool {
-        self.count >= CHUNK_MAX_POINTS || self.body.len() >= CHUNK_MAX_BYTES
+    /// True when the chunk should be closed before the next point, given a
+    /// limit of `max_points` points (at most [`CHUNK_MAX_POINTS`]).
+    pub fn is_full(&self, max_points: u32) -> bool {
+        self.count >= max_points.min(CHUNK_MAX_POINTS) || self.body.len() >= CHUNK_MAX_BYTES
     }
 
     pub fn push(&mut self, step: i64, value: &Value) {

@@ -172,12 +172,21 @@ type Snapshot = (
 fn snapshot(store: &Store) -> Snapshot {
     let runs = store.load_runs().unwrap();
     let mut series = Vec::new();
-    for ns in [Namespace::History, Namespace::Stats] {
+    // Whole series, a step range that cuts through chunks, and a
+    // downsampled read.
+    let queries = [(None, None, 0), (Some(5), Some(17), 0), (Some(-3), None, 4)];
+    for (ns, (min_step, max_step, max_points)) in [Namespace::History, Namespace::Stats]
+        .into_iter()
+        .flat_map(|ns| queries.map(|q| (ns, q)))
+    {
         for s in store
             .history(
                 ns,
                 &HistoryQuery {
                     run_id: RUN,
+                    min_step,
+                    max_step,
+                    max_points,
                     ..Default::default()
                 },
             )
@@ -215,8 +224,12 @@ fn schedule() -> impl Strategy<Value = Schedule> {
         })
 }
 
+/// Small chunks, so that closing chunks and reloading open ones after a
+/// restart happen often.
 fn open(dir: &Path) -> Applier {
-    Applier::new(Store::open(&dir.join("store"), 1 << 20).unwrap()).unwrap()
+    Applier::new(Store::open(&dir.join("store"), 1 << 20).unwrap())
+        .unwrap()
+        .with_chunk_limit(7)
 }
 
 fn check(ops: Vec<Op>, sched: Schedule) {
