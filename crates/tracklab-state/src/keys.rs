@@ -11,6 +11,12 @@
 
 /// Joins path segments with `.`, escaping `.` and `\` inside a segment with `\`.
 pub fn key_name(path: &[String]) -> String {
+    // The common case: one segment with nothing to escape.
+    if let [only] = path
+        && !only.contains(['.', '\\'])
+    {
+        return only.clone();
+    }
     let mut out = String::with_capacity(path.iter().map(|s| s.len() + 1).sum());
     for (i, segment) in path.iter().enumerate() {
         if i > 0 {

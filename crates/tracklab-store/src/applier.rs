@@ -56,13 +56,6 @@ struct RunTails {
 }
 
 impl RunTails {
-    fn of(&self, ns: Namespace) -> &FxHashMap<String, Tail> {
-        match ns {
-            Namespace::History => &self.history,
-            Namespace::Stats => &self.stats,
-        }
-    }
-
     fn of_mut(&mut self, ns: Namespace) -> &mut FxHashMap<String, Tail> {
         match ns {
             Namespace::History => &mut self.history,
@@ -252,112 +245,62 @@ impl Applier {
         run_id: &str,
         row: &HistoryRow,
     ) -> Result<u64, StoreError> {
-        let mut n = 0;
-        for (key, value) in &row.items {
-            self.push_point(ns, run_id, key, row.step, value)?;
-            n += 1;
-        }
-        Ok(n)
-    }
-
-    fn push_point(
-        &mut self,
-        ns: Namespace,
-        run_id: &str,
-        key: &str,
-        step: i64,
-        value: &Value,
-    ) -> Result<(), StoreError> {
         if !self.tails.contains_key(run_id) {
             self.tails.insert(run_id.to_string(), RunTails::default());
         }
-        let loaded = match self.tails.get(run_id) {
-            Some(t) => t.of(ns).contains_key(key),
-            None => false,
+        let Some(run_tails) = self.tails.get_mut(run_id) else {
+            return Ok(0);
         };
-        if !loaded {
-            let tail = self.load_tail(ns, run_id, key)?;
-            if let Some(t) = self.tails.get_mut(run_id) {
-                t.of_mut(ns).insert(key.to_string(), tail);
+        let series = run_tails.of_mut(ns);
+        let mut n = 0;
+        for (key, value) in &row.items {
+            if !series.contains_key(key.as_str()) {
+                let tail = load_tail(&self.store, ns, run_id, key)?;
+                series.insert(key.clone(), tail);
             }
-        }
-        let Some(tail) = self
-            .tails
-            .get_mut(run_id)
-            .and_then(|t| t.of_mut(ns).get_mut(key))
-        else {
-            return Ok(());
-        };
-        if tail.chunk.count > 0 && step <= tail.chunk.last_step {
-            // Rows of one run come out of apply with strictly increasing
-            // steps; anything else is a bug, reported loudly, never stored
-            // out of order.
-            tracing::error!(
-                run_id,
-                key,
-                step,
-                last = tail.chunk.last_step,
-                "history point does not follow the last step; not stored"
-            );
-            return Ok(());
-        }
-        if tail.chunk.is_full(self.chunk_max_points) {
-            // Close the open chunk: whole under its first step (replacing its
-            // first piece), the other pieces removed.
-            self.batch.insert(
-                keys::chunk(ns, run_id, key, tail.chunk.first_step),
-                tail.chunk.encode(),
-            );
-            for &k in &tail.piece_keys {
-                if k != tail.chunk.first_step {
-                    self.batch.remove(keys::chunk(ns, run_id, key, k));
-                }
-            }
-            self.pending_ops += 1;
-            tail.chunk = ChunkBuilder::new();
-            tail.piece = ChunkBuilder::new();
-            tail.piece_keys.clear();
-        }
-        tail.chunk.push(step, value);
-        tail.piece.push(step, value);
-        tail.meta.tail_first_step = tail.chunk.first_step;
-        tail.meta.last_step = step;
-        tail.meta.points += 1;
-        tail.dirty = true;
-        Ok(())
-    }
-
-    fn load_tail(&self, ns: Namespace, run_id: &str, key: &str) -> Result<Tail, StoreError> {
-        let mkey = keys::series_meta(ns, run_id, key);
-        let Some(raw) = self.store.get(&mkey)? else {
-            return Ok(Tail::empty());
-        };
-        let mut tail = Tail::empty();
-        tail.meta = decode(&mkey, &raw)?;
-        // The open chunk's pieces are every chunk from its first step on.
-        let from = keys::chunk(ns, run_id, key, tail.meta.tail_first_step);
-        let mut to = keys::chunk_prefix(ns, run_id, key);
-        to.push(0xff);
-        for kv in self.store.range(from, to) {
-            let (k, v) = kv?;
-            let damaged = |reason: String| StoreError::Damaged {
-                key: String::from_utf8_lossy(&k).into_owned(),
-                reason,
+            let Some(tail) = series.get_mut(key.as_str()) else {
+                continue;
             };
-            let first = keys::from_ordered_i64(&k[k.len().saturating_sub(8)..])
-                .ok_or_else(|| damaged("chunk key is too short".into()))?;
-            tail.piece_keys.push(first);
-            let chunk = &mut tail.chunk;
-            crate::chunk::decode(&v, |step, value| chunk.push(step, &value))
-                .map_err(|e| damaged(e.to_string()))?;
+            let step = row.step;
+            if tail.chunk.count > 0 && step <= tail.chunk.last_step {
+                // Rows of one run come out of apply with strictly increasing
+                // steps; anything else is a bug, reported loudly, never
+                // stored out of order.
+                tracing::error!(
+                    run_id,
+                    key,
+                    step,
+                    last = tail.chunk.last_step,
+                    "history point does not follow the last step; not stored"
+                );
+                continue;
+            }
+            if tail.chunk.is_full(self.chunk_max_points) {
+                // Close the open chunk: whole under its first step
+                // (replacing its first piece), the other pieces removed.
+                self.batch.insert(
+                    keys::chunk(ns, run_id, key, tail.chunk.first_step),
+                    tail.chunk.encode(),
+                );
+                for &k in &tail.piece_keys {
+                    if k != tail.chunk.first_step {
+                        self.batch.remove(keys::chunk(ns, run_id, key, k));
+                    }
+                }
+                self.pending_ops += 1;
+                tail.chunk = ChunkBuilder::new();
+                tail.piece = ChunkBuilder::new();
+                tail.piece_keys.clear();
+            }
+            tail.chunk.push(step, value);
+            tail.piece.push(step, value);
+            tail.meta.tail_first_step = tail.chunk.first_step;
+            tail.meta.last_step = step;
+            tail.meta.points += 1;
+            tail.dirty = true;
+            n += 1;
         }
-        if tail.chunk.count == 0 {
-            return Err(StoreError::Damaged {
-                key: String::from_utf8_lossy(&mkey).into_owned(),
-                reason: "series metadata names an open chunk that is missing".into(),
-            });
-        }
-        Ok(tail)
+        Ok(n)
     }
 
     /// Writes every pending change, and each touched run's state and applied
@@ -418,4 +361,38 @@ impl Applier {
         self.runs.clear();
         self.store.clear()
     }
+}
+
+/// Loads the open chunk of a series from sled (after a restart).
+fn load_tail(store: &Store, ns: Namespace, run_id: &str, key: &str) -> Result<Tail, StoreError> {
+    let mkey = keys::series_meta(ns, run_id, key);
+    let Some(raw) = store.get(&mkey)? else {
+        return Ok(Tail::empty());
+    };
+    let mut tail = Tail::empty();
+    tail.meta = decode(&mkey, &raw)?;
+    // The open chunk's pieces are every chunk from its first step on.
+    let from = keys::chunk(ns, run_id, key, tail.meta.tail_first_step);
+    let mut to = keys::chunk_prefix(ns, run_id, key);
+    to.push(0xff);
+    for kv in store.range(from, to) {
+        let (k, v) = kv?;
+        let damaged = |reason: String| StoreError::Damaged {
+            key: String::from_utf8_lossy(&k).into_owned(),
+            reason,
+        };
+        let first = keys::from_ordered_i64(&k[k.len().saturating_sub(8)..])
+            .ok_or_else(|| damaged("chunk key is too short".into()))?;
+        tail.piece_keys.push(first);
+        let chunk = &mut tail.chunk;
+        crate::chunk::decode(&v, |step, value| chunk.push(step, &value))
+            .map_err(|e| damaged(e.to_string()))?;
+    }
+    if tail.chunk.count == 0 {
+        return Err(StoreError::Damaged {
+            key: String::from_utf8_lossy(&mkey).into_owned(),
+            reason: "series metadata names an open chunk that is missing".into(),
+        });
+    }
+    Ok(tail)
 }

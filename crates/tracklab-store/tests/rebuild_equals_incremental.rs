@@ -3,8 +3,6 @@
 //! re-sent duplicate frames — gives the same store as a rebuild from the log
 //! from scratch. Compared through query results (runs, series), not bytes.
 
-use std::path::Path;
-
 use proptest::prelude::*;
 use tracklab_log::LogWriter;
 use tracklab_proto::v1::{self, Record, record::Payload};
@@ -224,12 +222,13 @@ fn schedule() -> impl Strategy<Value = Schedule> {
         })
 }
 
+/// A fresh applier over the store, as after a daemon restart: everything in
+/// memory is gone, only what was committed to sled remains. (The sled handle
+/// itself is kept: sled releases its file lock asynchronously on drop.)
 /// Small chunks, so that closing chunks and reloading open ones after a
 /// restart happen often.
-fn open(dir: &Path) -> Applier {
-    Applier::new(Store::open(&dir.join("store"), 1 << 20).unwrap())
-        .unwrap()
-        .with_chunk_limit(7)
+fn open(store: &Store) -> Applier {
+    Applier::new(store.clone()).unwrap().with_chunk_limit(7)
 }
 
 fn check(ops: Vec<Op>, sched: Schedule) {
@@ -238,7 +237,8 @@ fn check(ops: Vec<Op>, sched: Schedule) {
     let data = DataDir::new(tmp.path());
     std::fs::create_dir_all(data.run_dir(RUN)).unwrap();
     let mut log = LogWriter::create(&data.run_log(RUN)).unwrap();
-    let mut applier = open(tmp.path());
+    let store = Store::open(&tmp.path().join("store"), 1 << 20).unwrap();
+    let mut applier = open(&store);
     let mut at = 0;
     let mut f = 0;
     while at < recs.len() {
@@ -251,14 +251,14 @@ fn check(ops: Vec<Op>, sched: Schedule) {
             1 => {
                 applier.commit().unwrap();
                 drop(applier);
-                applier = open(tmp.path());
+                applier = open(&store);
                 catch_up(&mut applier, &data).unwrap();
             }
             2 => {
                 // Crash: the uncommitted store writes are lost; recovery
                 // replays them from the log.
                 drop(applier);
-                applier = open(tmp.path());
+                applier = open(&store);
                 catch_up(&mut applier, &data).unwrap();
             }
             3 => {
