@@ -52,6 +52,7 @@ impl Admin for AdminService {
             healthy: last_error.is_none(),
             last_error: last_error.unwrap_or_default(),
             address: self.core.address.clone(),
+            problems: self.core.problems(),
         }))
     }
 

@@ -82,6 +82,9 @@ pub fn run(core: Arc<Core>, mut applier: Applier, rx: mpsc::Receiver<ApplyMsg>) 
                         Err(e) => tracing::error!(error = %e, "rebuild failed"),
                     }
                     core.publish_all(applier.runs());
+                    if let Ok(r) = &result {
+                        core.set_problems(r.problems.clone());
+                    }
                     let _ = reply.send(result.map_err(|e| e.to_string()));
                 }
             }

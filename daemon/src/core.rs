@@ -35,6 +35,7 @@ pub struct Core {
     /// Open ingest streams per run: a run with one is not crashed.
     active: Mutex<HashMap<String, usize>>,
     last_error: Mutex<Option<String>>,
+    problems: Mutex<Vec<String>>,
     pub liveness_kick: Notify,
     pub shutdown: Notify,
 }
@@ -54,6 +55,7 @@ impl Core {
             warning_routes: Mutex::new(HashMap::new()),
             active: Mutex::new(HashMap::new()),
             last_error: Mutex::new(None),
+            problems: Mutex::new(Vec::new()),
             liveness_kick: Notify::new(),
             shutdown: Notify::new(),
         }
@@ -199,6 +201,15 @@ impl Core {
 
     pub fn set_error(&self, e: String) {
         *lock(&self.last_error) = Some(e);
+    }
+
+    /// Replaces the list of damage found in the logs.
+    pub fn set_problems(&self, problems: Vec<String>) {
+        *lock(&self.problems) = problems;
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        lock(&self.problems).clone()
     }
 
     pub fn last_error(&self) -> Option<String> {

@@ -112,19 +112,30 @@ fn recover(
     data: &DataDir,
     store: Store,
     mut rebuild: bool,
-) -> anyhow::Result<(Applier, Vec<KnownRun>)> {
+) -> anyhow::Result<(Applier, Vec<KnownRun>, Vec<String>)> {
     let ids = data
         .run_ids()
         .with_context(|| format!("listing runs in {}", data.runs_dir().display()))?;
     let mut writers = Vec::with_capacity(ids.len());
+    let mut problems = Vec::new();
     for id in &ids {
         let path = data.run_log(id);
-        let (w, report) = LogWriter::open(&path)
-            .with_context(|| format!("recovering run log {}", path.display()))?;
-        for p in scan_problems(&report) {
-            tracing::warn!(run_id = id, "{p}");
+        match LogWriter::open(&path) {
+            Ok((w, report)) => {
+                for p in scan_problems(&report) {
+                    tracing::warn!(run_id = id, "{p}");
+                    problems.push(p);
+                }
+                writers.push((id.clone(), w));
+            }
+            Err(e) => {
+                // One unreadable log must not keep every other run offline:
+                // the run is left out (its file untouched) and reported.
+                let p = format!("run {id}: its log cannot be used and the run is offline: {e}");
+                tracing::error!("{p}");
+                problems.push(p);
+            }
         }
-        writers.push((id.clone(), w));
     }
     let mut applier = match Applier::new(store.clone()) {
         Ok(a) => a,
@@ -150,6 +161,7 @@ fn recover(
     for p in &report.problems {
         tracing::warn!("{p}");
     }
+    problems.extend(report.problems.iter().cloned());
     tracing::info!(
         runs = ids.len(),
         frames = report.frames,
@@ -170,7 +182,7 @@ fn recover(
             }
         })
         .collect();
-    Ok((applier, known))
+    Ok((applier, known, problems))
 }
 
 /// Runs the daemon until it is asked to stop.
@@ -183,9 +195,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
     let (store, broken) = open_store(&data, opts.cache_bytes)?;
     let d2 = data.clone();
-    let (applier, known) = tokio::task::spawn_blocking(move || recover(&d2, store, broken))
-        .await
-        .context("recovery thread panicked")??;
+    let (applier, known, problems) =
+        tokio::task::spawn_blocking(move || recover(&d2, store, broken))
+            .await
+            .context("recovery thread panicked")??;
 
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port)))
         .await
@@ -203,6 +216,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         addr.to_string(),
     ));
     core.publish_all(applier.runs());
+    core.set_problems(problems);
     let (wal_tx, wal_rx) = std::sync::mpsc::channel();
     let (apply_tx, apply_rx) = std::sync::mpsc::sync_channel(APPLY_QUEUE_GROUPS);
     core.connect_threads(wal_tx, apply_tx.clone());

@@ -5,4 +5,5 @@ mod auth;
 mod bad_input;
 mod crash;
 mod logging;
+mod recovery;
 mod support;

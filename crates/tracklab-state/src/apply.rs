@@ -153,15 +153,29 @@ pub fn apply(state: &mut RunState, record: &v1::Record) -> Applied {
         return out;
     }
     if record.seq != last.saturating_add(1) {
+        // Only damage in a log can cause this (the daemon refuses gaps).
+        // The missing records may have advanced the step, so this writer's
+        // later history would be misnumbered: it is not applied.
+        state.gapped_writers.insert(record.writer_id);
         cx.warn(
             warning_kind::SEQ_GAP,
             format!(
-                "writer {:016x} jumped from seq {last} to {}; records in between are missing",
+                "writer {:016x} jumped from seq {last} to {}; records in between are missing \
+                 (damaged log), so its later history is not applied to avoid misnumbered steps",
                 record.writer_id, record.seq
             ),
         );
     }
     state.last_seq.insert(record.writer_id, record.seq);
+    if matches!(record.payload, Some(Payload::History(_)))
+        && state.gapped_writers.contains(&record.writer_id)
+    {
+        state.skipped_history = state.skipped_history.saturating_add(1);
+        for w in out.warnings.clone() {
+            state.push_warning(w);
+        }
+        return out;
+    }
 
     match &record.payload {
         None => cx.warn(warning_kind::INVALID, "record has no payload".to_string()),

@@ -90,6 +90,11 @@ pub struct RunState {
     pub(crate) config: PathMap<Value>,
     pub(crate) metrics: Metrics,
     pub(crate) last_seq: BTreeMap<u64, u64>,
+    /// Writers whose sequence had a gap (log damage): their later history
+    /// records are not applied.
+    pub(crate) gapped_writers: std::collections::BTreeSet<u64>,
+    /// History records not applied because of such a gap.
+    pub(crate) skipped_history: u64,
     pub(crate) console_lines: u64,
     pub(crate) alerts: VecDeque<KeptAlert>,
     /// Saved files by path, with the latest policy.
@@ -116,6 +121,8 @@ impl RunState {
             config: PathMap::default(),
             metrics: Metrics::default(),
             last_seq: BTreeMap::new(),
+            gapped_writers: Default::default(),
+            skipped_history: 0,
             console_lines: 0,
             alerts: VecDeque::new(),
             files: BTreeMap::new(),

@@ -142,8 +142,16 @@ pub fn catch_up(applier: &mut Applier, data: &DataDir) -> Result<ReplayReport, S
         source,
     })?;
     for id in ids {
-        let r = replay_run(applier, &id, &data.run_log(&id))?;
-        total.merge(r);
+        match replay_run(applier, &id, &data.run_log(&id)) {
+            Ok(r) => total.merge(r),
+            // A log that cannot be read at all (unknown version, not a run
+            // log) keeps its run offline; the other runs go on.
+            Err(StoreError::Log { path, source }) => total.problems.push(format!(
+                "run {id}: {}: {source}; the run is left out",
+                path.display()
+            )),
+            Err(e) => return Err(e),
+        }
     }
     total.elapsed_ms = start.elapsed().as_millis() as u64;
     Ok(total)

@@ -222,13 +222,23 @@ fn records_after_exit_are_ignored_with_a_warning() {
 }
 
 #[test]
-fn a_sequence_gap_is_applied_with_a_warning() {
+fn after_a_sequence_gap_the_writers_history_is_not_applied_but_its_exit_is() {
     let mut run = Run::started();
+    run.send(log1(&[("a", i(1))]));
     run.seq += 3;
-    let applied = run.send(log1(&[("a", i(1))]));
-    assert_eq!(applied.rows.len(), 1);
+    let applied = run.send(log1(&[("a", i(2))]));
+    assert!(applied.rows.is_empty(), "{:?}", applied.rows);
     assert_eq!(applied.warnings[0].kind, warning_kind::SEQ_GAP);
-    assert_eq!(run.state.last_seq(run.writer_id), 5);
+    assert_eq!(run.state.last_seq(run.writer_id), 6);
+    // Later history of the same writer would be misnumbered: skipped.
+    assert!(run.send(log1(&[("a", i(3))])).rows.is_empty());
+    assert_eq!(run.state.history_rows(), 1);
+    // Everything else still applies.
+    run.send(Payload::Exit(v1::RunExit {
+        exit_code: 0,
+        crashed: false,
+    }));
+    assert_eq!(run.state.status(), v1::RunState::Finished);
 }
 
 #[test]
