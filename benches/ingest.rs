@@ -7,15 +7,19 @@
 //!        [--daemon PATH] [--json OUT]
 //! Build with `cargo build --release -p tracklab-daemon -p tracklab-benches`.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tracklab_client::v1::{self, HistoryRequest, RebuildRequest, StatusRequest};
 use tracklab_client::{Connection, Run, RunOptions, Target, float};
 
 struct Args {
+    /// Steps per second per run (0 = as fast as possible).
+    rate: f64,
     runs: usize,
     steps: usize,
     metrics: usize,
@@ -25,6 +29,7 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut a = Args {
+        rate: 0.0,
         runs: 1,
         steps: 200_000,
         metrics: 10,
@@ -37,6 +42,7 @@ fn parse_args() -> Args {
         let val = argv.get(i + 1).cloned().unwrap_or_default();
         match argv[i].as_str() {
             "--runs" => a.runs = val.parse().unwrap_or(a.runs),
+            "--rate" => a.rate = val.parse().unwrap_or(a.rate),
             "--steps" => a.steps = val.parse().unwrap_or(a.steps),
             "--metrics" => a.metrics = val.parse().unwrap_or(a.metrics),
             "--daemon" => a.daemon = PathBuf::from(val),
@@ -117,9 +123,16 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Logs `steps` rows of `metrics` metrics; samples ack latency of every
-/// 1000th record.
-async fn one_client(target: Target, run_id: String, steps: usize, metrics: usize) -> Vec<f64> {
+/// Logs `steps` rows of `metrics` metrics, paced at `rate` steps/s if
+/// non-zero. A watcher task sees every change of the durable sequence and
+/// measures, for every 50th record, the time from enqueue to ack.
+async fn one_client(
+    target: Target,
+    run_id: String,
+    steps: usize,
+    metrics: usize,
+    rate: f64,
+) -> Vec<f64> {
     let mut run = Run::start(
         target,
         RunOptions {
@@ -134,31 +147,44 @@ async fn one_client(target: Target, run_id: String, steps: usize, metrics: usize
     .await
     .expect("start");
     let names: Vec<String> = (0..metrics).map(|k| format!("metric_{k}")).collect();
-    let mut pending: Vec<(u64, Instant)> = Vec::new();
-    let mut lat = Vec::new();
+    let pending: Arc<Mutex<VecDeque<(u64, Instant)>>> = Arc::default();
+    let mut durable = run.durable_watch();
+    let watcher = {
+        let pending = pending.clone();
+        tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while durable.changed().await.is_ok() {
+                let d = *durable.borrow_and_update();
+                let now = Instant::now();
+                let mut p = pending.lock().expect("lock");
+                while p.front().is_some_and(|(s, _)| *s <= d) {
+                    if let Some((_, t)) = p.pop_front() {
+                        lat.push(now.duration_since(t).as_secs_f64() * 1e3);
+                    }
+                }
+            }
+            lat
+        })
+    };
+    let start = Instant::now();
     for step in 0..steps {
         let items = names.iter().map(|n| float(n, step as f64 * 1e-3)).collect();
         let seq = run.log(items, None, None).expect("log");
-        if step % 1000 == 0 {
-            pending.push((seq, Instant::now()));
+        if step % 50 == 0 {
+            pending
+                .lock()
+                .expect("lock")
+                .push_back((seq, Instant::now()));
+        }
+        if rate > 0.0 && step % 5 == 4 {
+            let due = start + Duration::from_secs_f64((step + 1) as f64 / rate);
+            tokio::time::sleep_until(due.into()).await;
+        } else if step % 1000 == 999 {
             tokio::task::yield_now().await;
-            let durable = run.durable_seq();
-            pending.retain(|(s, t)| {
-                if *s <= durable {
-                    lat.push(t.elapsed().as_secs_f64() * 1e3);
-                    false
-                } else {
-                    true
-                }
-            });
         }
     }
-    for (s, t) in pending {
-        run.wait_durable(s).await.expect("durable");
-        lat.push(t.elapsed().as_secs_f64() * 1e3);
-    }
     run.finish(0).await.expect("finish");
-    lat
+    watcher.await.expect("watcher")
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -179,6 +205,7 @@ async fn main() {
             format!("bench-{r}"),
             args.steps,
             args.metrics,
+            args.rate,
         )));
     }
     let mut lat = Vec::new();
@@ -227,7 +254,7 @@ async fn main() {
     let rebuild_s = r0.elapsed().as_secs_f64();
 
     let result = serde_json::json!({
-        "runs": args.runs, "steps": args.steps, "metrics": args.metrics,
+        "runs": args.runs, "steps": args.steps, "metrics": args.metrics, "rate": args.rate,
         "points": points, "seconds": elapsed, "points_per_s": points / elapsed,
         "ack_ms_p50": pct(&lat, 0.5), "ack_ms_p99": pct(&lat, 0.99), "ack_samples": lat.len(),
         "log_bytes_per_point": log_bytes as f64 / points,

@@ -1,7 +1,7 @@
 //! State shared by the gRPC services and the daemon's threads.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -25,8 +25,10 @@ pub struct Core {
     pub address: String,
     /// Group commits made durable so far.
     pub durable_position: AtomicU64,
-    /// Group commits applied to the store so far.
+    /// Group commits applied and committed to the store so far.
     pub applied: watch::Sender<u64>,
+    /// Set by a query that waits for the applier to commit.
+    pub commit_wanted: AtomicBool,
     wal_tx: Mutex<Option<mpsc::Sender<WalMsg>>>,
     apply_tx: Mutex<Option<mpsc::SyncSender<ApplyMsg>>>,
     runs: RwLock<BTreeMap<String, Arc<StoredRun>>>,
@@ -49,6 +51,7 @@ impl Core {
             address,
             durable_position: AtomicU64::new(0),
             applied: watch::channel(0).0,
+            commit_wanted: AtomicBool::new(false),
             wal_tx: Mutex::new(None),
             apply_tx: Mutex::new(None),
             runs: RwLock::new(BTreeMap::new()),
@@ -123,6 +126,14 @@ impl Core {
     pub async fn wait_applied(&self) -> Result<u64, Status> {
         let target = self.durable_position.load(Ordering::SeqCst);
         let mut rx = self.applied.subscribe();
+        if *rx.borrow_and_update() < target {
+            // Ask the applier to commit now rather than at its interval. If
+            // its queue is full it is busy and commits as soon as it drains.
+            self.commit_wanted.store(true, Ordering::SeqCst);
+            if let Some(tx) = lock(&self.apply_tx).as_ref() {
+                let _ = tx.try_send(ApplyMsg::Commit);
+            }
+        }
         match tokio::time::timeout(APPLY_WAIT, rx.wait_for(|p| *p >= target)).await {
             Ok(Ok(p)) => Ok(*p),
             _ => Err(Status::unavailable(

@@ -183,16 +183,20 @@ impl Wal {
                 }
             }
         }
-        // One fdatasync per touched log.
-        for run_id in &touched {
-            if let Some(log) = self.runs.get_mut(run_id)
-                && log.poisoned.is_none()
-                && let Err(e) = log.writer.sync()
-            {
-                tracing::error!(run_id, error = %e, "fdatasync of run log failed; the run refuses writes until the daemon restarts");
-                log.poisoned = Some(e.to_string());
-                self.core.set_error(format!("run {run_id}: {e}"));
+        // One fdatasync per touched log; many logs are synced in parallel
+        // (a disk serves concurrent syncs much faster than serial ones).
+        let logs: Vec<(&String, &mut RunLog)> = self
+            .runs
+            .iter_mut()
+            .filter(|(id, l)| touched.contains(*id) && l.poisoned.is_none())
+            .collect();
+        let results = sync_all(logs);
+        for (run_id, e) in results {
+            tracing::error!(run_id, error = %e, "fdatasync of run log failed; the run refuses writes until the daemon restarts");
+            if let Some(log) = self.runs.get_mut(&run_id) {
+                log.poisoned = Some(e.clone());
             }
+            self.core.set_error(format!("run {run_id}: {e}"));
         }
         let failed: HashSet<&String> = touched
             .iter()
@@ -466,6 +470,45 @@ impl Wal {
             }
         }
     }
+}
+
+/// Most threads used to fdatasync the logs of one group at once.
+const SYNC_THREADS: usize = 16;
+
+/// fdatasyncs every log; returns the ones that failed with their error.
+fn sync_all(mut logs: Vec<(&String, &mut RunLog)>) -> Vec<(String, String)> {
+    if logs.len() <= 2 {
+        return logs
+            .into_iter()
+            .filter_map(|(id, l)| l.writer.sync().err().map(|e| (id.clone(), e.to_string())))
+            .collect();
+    }
+    let per_thread = logs.len().div_ceil(SYNC_THREADS);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = logs
+            .chunks_mut(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter_mut()
+                        .filter_map(|(id, l)| {
+                            l.writer
+                                .sync()
+                                .err()
+                                .map(|e| ((*id).clone(), e.to_string()))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![("?".into(), "sync thread panicked".into())])
+            })
+            .collect()
+    })
 }
 
 enum WalMsgReply {

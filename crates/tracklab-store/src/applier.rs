@@ -19,32 +19,97 @@ use crate::{
 
 /// The open chunk of one series, and where it sits in sled.
 ///
-/// The open chunk is stored as pieces: every commit writes only the points
-/// that arrived since the previous commit, as a small chunk of its own keyed
-/// by its first step (so commits never rewrite what sled already has). When
-/// the open chunk is full it is written whole under its first step — the key
-/// of its first piece — and its other pieces are deleted, in one batch.
+/// The open chunk is stored as pieces, so that a commit never rewrites what
+/// sled already has: every commit writes the points that arrived since the
+/// previous commit as a small chunk of its own, keyed by its first step.
+/// Pieces are merged in two levels to keep their number (sled keys, bytes)
+/// small: [`MERGE_FANOUT`] level-1 pieces become one level-2 piece, and
+/// [`MERGE_FANOUT`] level-2 pieces become one, so each point is rewritten a
+/// bounded number of times. A merged piece is written under the key of the
+/// first piece it replaces, and the others are deleted in the same batch.
+/// When the open chunk is full it is written whole under its first step.
 struct Tail {
     /// Every point of the open chunk.
     chunk: ChunkBuilder,
     /// Points not yet written to sled.
     piece: ChunkBuilder,
-    /// First steps of the pieces of the open chunk already in sled (or in
-    /// the pending batch).
-    piece_keys: Vec<i64>,
+    /// Points of the level-1 pieces (written since the last level-1 merge).
+    level1: ChunkBuilder,
+    /// First steps of the level-1 pieces in sled (or in the pending batch).
+    level1_keys: Vec<i64>,
+    /// First steps of the level-2 pieces in sled, which precede level 1.
+    level2_keys: Vec<i64>,
     meta: SeriesMeta,
+    /// The series has points not yet written.
     dirty: bool,
+    /// `meta` changed (new series, or the open chunk moved on).
+    meta_dirty: bool,
 }
+
+/// Pieces of one level merged into one piece of the next.
+const MERGE_FANOUT: usize = 8;
 
 impl Tail {
     fn empty() -> Self {
         Tail {
             chunk: ChunkBuilder::new(),
             piece: ChunkBuilder::new(),
-            piece_keys: Vec::new(),
+            level1: ChunkBuilder::new(),
+            level1_keys: Vec::new(),
+            level2_keys: Vec::new(),
             meta: SeriesMeta::default(),
             dirty: false,
+            meta_dirty: true,
         }
+    }
+
+    /// Writes the points that arrived since the last commit as a new
+    /// level-1 piece, merging levels when they are full.
+    fn write_piece(&mut self, batch: &mut sled::Batch, key: impl Fn(i64) -> Vec<u8>) {
+        if self.piece.count == 0 {
+            return;
+        }
+        let first = self.piece.first_step;
+        batch.insert(key(first), self.piece.encode());
+        self.level1_keys.push(first);
+        self.piece = ChunkBuilder::new();
+        if self.level1_keys.len() >= MERGE_FANOUT {
+            let merged = self.level1_keys[0];
+            batch.insert(key(merged), self.level1.encode());
+            for &k in &self.level1_keys[1..] {
+                batch.remove(key(k));
+            }
+            self.level1_keys.clear();
+            self.level1 = ChunkBuilder::new();
+            self.level2_keys.push(merged);
+            if self.level2_keys.len() >= MERGE_FANOUT {
+                // Everything committed so far is the whole open chunk.
+                let whole = self.chunk.first_step;
+                batch.insert(key(whole), self.chunk.encode());
+                for &k in &self.level2_keys {
+                    if k != whole {
+                        batch.remove(key(k));
+                    }
+                }
+                self.level2_keys = vec![whole];
+            }
+        }
+    }
+
+    /// Writes the full open chunk whole and starts a new one.
+    fn close(&mut self, batch: &mut sled::Batch, key: impl Fn(i64) -> Vec<u8>) {
+        let whole = self.chunk.first_step;
+        batch.insert(key(whole), self.chunk.encode());
+        for &k in self.level1_keys.iter().chain(&self.level2_keys) {
+            if k != whole {
+                batch.remove(key(k));
+            }
+        }
+        self.chunk = ChunkBuilder::new();
+        self.piece = ChunkBuilder::new();
+        self.level1 = ChunkBuilder::new();
+        self.level1_keys.clear();
+        self.level2_keys.clear();
     }
 }
 
@@ -143,6 +208,12 @@ impl Applier {
     /// Log offset up to which a run is applied (0 if unknown).
     pub fn applied_end(&self, run_id: &str) -> u64 {
         self.runs.get(run_id).map_or(0, |r| r.applied_end)
+    }
+
+    /// Sled operations waiting for the next commit (closed chunks, console
+    /// lines; open chunks and run states are written at every commit).
+    pub fn pending_ops(&self) -> usize {
+        self.pending_ops
     }
 
     /// True when uncommitted changes are pending.
@@ -276,27 +347,16 @@ impl Applier {
                 continue;
             }
             if tail.chunk.is_full(self.chunk_max_points) {
-                // Close the open chunk: whole under its first step
-                // (replacing its first piece), the other pieces removed.
-                self.batch.insert(
-                    keys::chunk(ns, run_id, key, tail.chunk.first_step),
-                    tail.chunk.encode(),
-                );
-                for &k in &tail.piece_keys {
-                    if k != tail.chunk.first_step {
-                        self.batch.remove(keys::chunk(ns, run_id, key, k));
-                    }
-                }
+                tail.close(&mut self.batch, |k| keys::chunk(ns, run_id, key, k));
                 self.pending_ops += 1;
-                tail.chunk = ChunkBuilder::new();
-                tail.piece = ChunkBuilder::new();
-                tail.piece_keys.clear();
             }
             tail.chunk.push(step, value);
             tail.piece.push(step, value);
-            tail.meta.tail_first_step = tail.chunk.first_step;
-            tail.meta.last_step = step;
-            tail.meta.points += 1;
+            tail.level1.push(step, value);
+            if tail.meta.tail_first_step != tail.chunk.first_step || tail.chunk.count == 1 {
+                tail.meta.tail_first_step = tail.chunk.first_step;
+                tail.meta_dirty = true;
+            }
             tail.dirty = true;
             n += 1;
         }
@@ -315,15 +375,13 @@ impl Applier {
                 if !tail.dirty {
                     continue;
                 }
-                if tail.piece.count > 0 {
-                    let first = tail.piece.first_step;
-                    batch.insert(keys::chunk(ns, run_id, key, first), tail.piece.encode());
-                    tail.piece_keys.push(first);
-                    tail.piece = ChunkBuilder::new();
+                tail.write_piece(&mut batch, |k| keys::chunk(ns, run_id, key, k));
+                if tail.meta_dirty {
+                    let mkey = keys::series_meta(ns, run_id, key);
+                    let mval = encode(&mkey, &tail.meta)?;
+                    batch.insert(mkey, mval);
+                    tail.meta_dirty = false;
                 }
-                let mkey = keys::series_meta(ns, run_id, key);
-                let mval = encode(&mkey, &tail.meta)?;
-                batch.insert(mkey, mval);
                 tail.dirty = false;
             }
         }
@@ -371,6 +429,7 @@ fn load_tail(store: &Store, ns: Namespace, run_id: &str, key: &str) -> Result<Ta
     };
     let mut tail = Tail::empty();
     tail.meta = decode(&mkey, &raw)?;
+    tail.meta_dirty = false;
     // The open chunk's pieces are every chunk from its first step on.
     let from = keys::chunk(ns, run_id, key, tail.meta.tail_first_step);
     let mut to = keys::chunk_prefix(ns, run_id, key);
@@ -383,7 +442,8 @@ fn load_tail(store: &Store, ns: Namespace, run_id: &str, key: &str) -> Result<Ta
         };
         let first = keys::from_ordered_i64(&k[k.len().saturating_sub(8)..])
             .ok_or_else(|| damaged("chunk key is too short".into()))?;
-        tail.piece_keys.push(first);
+        // After a restart every stored piece counts as level 2.
+        tail.level2_keys.push(first);
         let chunk = &mut tail.chunk;
         crate::chunk::decode(&v, |step, value| chunk.push(step, &value))
             .map_err(|e| damaged(e.to_string()))?;

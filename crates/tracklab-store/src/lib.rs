@@ -74,13 +74,12 @@ pub struct StoredRun {
     pub stats_rows: u64,
 }
 
-/// What the store keeps per series under its `K` key.
+/// What the store keeps per series under its `K` key. Written when the
+/// series appears and when its open chunk moves on, not at every commit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeriesMeta {
-    /// First step of the last (open) chunk.
+    /// First step of the open chunk: its pieces are the chunks from here on.
     pub tail_first_step: i64,
-    pub last_step: i64,
-    pub points: u64,
 }
 
 /// A console line as stored.

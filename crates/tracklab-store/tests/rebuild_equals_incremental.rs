@@ -206,6 +206,11 @@ struct Schedule {
     /// After frame i: 0 = continue, 1 = commit and restart, 2 = crash
     /// (restart without committing), 3 = append a duplicate of the frame.
     events: Vec<u8>,
+    /// Points per history chunk: small limits close chunks often, large
+    /// ones make the open chunk's pieces merge.
+    chunk_limit: u32,
+    /// Commit after every this many frames (besides the events).
+    commit_every: usize,
 }
 
 fn schedule() -> impl Strategy<Value = Schedule> {
@@ -215,20 +220,25 @@ fn schedule() -> impl Strategy<Value = Schedule> {
             prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8)],
             40,
         ),
+        prop_oneof![Just(3u32), Just(7), Just(100), Just(4096)],
     )
-        .prop_map(|(frame_sizes, events)| Schedule {
+        .prop_map(|(frame_sizes, events, chunk_limit)| Schedule {
             frame_sizes,
             events,
+            chunk_limit,
+            commit_every: 3,
         })
 }
 
 /// A fresh applier over the store, as after a daemon restart: everything in
 /// memory is gone, only what was committed to sled remains. (The sled handle
 /// itself is kept: sled releases its file lock asynchronously on drop.)
-/// Small chunks, so that closing chunks and reloading open ones after a
-/// restart happen often.
-fn open(store: &Store) -> Applier {
-    Applier::new(store.clone()).unwrap().with_chunk_limit(7)
+/// With small chunk limits, closing chunks and reloading open ones after a
+/// restart happen often; with large ones, the open chunk's pieces merge.
+fn open(store: &Store, chunk_limit: u32) -> Applier {
+    Applier::new(store.clone())
+        .unwrap()
+        .with_chunk_limit(chunk_limit)
 }
 
 fn check(ops: Vec<Op>, sched: Schedule) {
@@ -238,7 +248,7 @@ fn check(ops: Vec<Op>, sched: Schedule) {
     std::fs::create_dir_all(data.run_dir(RUN)).unwrap();
     let mut log = LogWriter::create(&data.run_log(RUN)).unwrap();
     let store = Store::open(&tmp.path().join("store"), 1 << 20).unwrap();
-    let mut applier = open(&store);
+    let mut applier = open(&store, sched.chunk_limit);
     let mut at = 0;
     let mut f = 0;
     while at < recs.len() {
@@ -249,16 +259,20 @@ fn check(ops: Vec<Op>, sched: Schedule) {
         applier.apply_frame(RUN, pos.end, frame).unwrap();
         match sched.events[f % sched.events.len()] {
             1 => {
+                // Commit, check against a rebuild of the log so far (so a
+                // damaged open chunk cannot be repaired by a later close
+                // before it is seen), then restart.
                 applier.commit().unwrap();
+                assert_eq!(snapshot(applier.store()), rebuilt_snapshot(&data));
                 drop(applier);
-                applier = open(&store);
+                applier = open(&store, sched.chunk_limit);
                 catch_up(&mut applier, &data).unwrap();
             }
             2 => {
                 // Crash: the uncommitted store writes are lost; recovery
                 // replays them from the log.
                 drop(applier);
-                applier = open(&store);
+                applier = open(&store, sched.chunk_limit);
                 catch_up(&mut applier, &data).unwrap();
             }
             3 => {
@@ -269,7 +283,7 @@ fn check(ops: Vec<Op>, sched: Schedule) {
                 assert_eq!(o.duplicates, o.records);
             }
             _ => {
-                if f % 3 == 0 {
+                if f % sched.commit_every == 0 {
                     applier.commit().unwrap();
                 }
             }
@@ -281,14 +295,18 @@ fn check(ops: Vec<Op>, sched: Schedule) {
     let incremental = snapshot(applier.store());
     drop(applier);
 
+    // Applied positions are the same log offsets; everything must agree.
+    assert_eq!(incremental, rebuilt_snapshot(&data));
+}
+
+/// What a store rebuilt from scratch from the data dir's logs answers.
+fn rebuilt_snapshot(data: &DataDir) -> Snapshot {
     let fresh = tempfile::tempdir().unwrap();
     let mut rebuilt =
         Applier::new(Store::open(&fresh.path().join("store"), 1 << 20).unwrap()).unwrap();
-    let report = rebuild(&mut rebuilt, &data).unwrap();
+    let report = rebuild(&mut rebuilt, data).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    let from_scratch = snapshot(rebuilt.store());
-    // Applied positions are the same log offsets; everything must agree.
-    assert_eq!(incremental, from_scratch);
+    snapshot(rebuilt.store())
 }
 
 proptest! {
@@ -303,10 +321,12 @@ proptest! {
     }
 }
 
-#[test]
-fn a_long_stream_with_every_kind_of_event_equals_a_rebuild() {
-    let ops: Vec<Op> = (0..2000)
+fn long_stream() -> Vec<Op> {
+    (0..2000)
         .map(|i| match i % 11 {
+            // Exit now and then, and resume a little later.
+            _ if i % 700 == 699 => Op::Exit(1),
+            _ if i % 700 == 20 && i > 700 => Op::Resume,
             0 => Op::Summary((i % 7) as u8, i as f64),
             1 => Op::Metric {
                 key: (i % 5) as u8,
@@ -320,20 +340,42 @@ fn a_long_stream_with_every_kind_of_event_equals_a_rebuild() {
             },
             3 => Op::Console(2),
             4 => Op::Stats(i as f64),
-            5 if i % 500 == 5 => Op::Resume,
-            6 if i % 700 == 6 => Op::Exit(1),
+            5 if i % 500 == 250 => Op::Resume,
             _ => Op::Log {
                 keys: vec![((i % 8) as u8, i as f64 * 0.5), (3, (i / 10) as f64)],
                 step: None,
                 flush: None,
             },
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_long_stream_with_every_kind_of_event_equals_a_rebuild() {
     check(
-        ops,
+        long_stream(),
         Schedule {
             frame_sizes: vec![1, 7, 64, 3],
             events: vec![0, 0, 1, 0, 2, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            chunk_limit: 300,
+            commit_every: 3,
+        },
+    );
+}
+
+#[test]
+fn a_long_stream_committed_often_without_restarts_merges_pieces_and_equals_a_rebuild() {
+    // Many commits between rare restarts: the open chunk's pieces go
+    // through both merge levels before it closes.
+    let mut events = vec![0u8; 150];
+    events[149] = 1;
+    check(
+        long_stream(),
+        Schedule {
+            frame_sizes: vec![2, 1, 3],
+            events,
+            chunk_limit: 4096,
+            commit_every: 1,
         },
     );
 }
