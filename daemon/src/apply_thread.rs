@@ -62,6 +62,7 @@ impl Loop {
     fn handle(&mut self, msg: ApplyMsg) -> bool {
         match msg {
             ApplyMsg::Frames { position, frames } => {
+                let records: usize = frames.iter().map(|f| f.records.len()).sum();
                 for f in frames {
                     match self.applier.apply_frame(&f.run_id, f.frame_end, &f.records) {
                         Ok(out) => {
@@ -77,6 +78,7 @@ impl Loop {
                     self.touched.insert(f.run_id);
                 }
                 self.uncommitted = Some(position);
+                self.core.backlog.sub(records);
                 false
             }
             ApplyMsg::Commit => true,

@@ -38,6 +38,8 @@ pub struct Core {
     active: Mutex<HashMap<String, usize>>,
     last_error: Mutex<Option<String>>,
     problems: Mutex<Vec<String>>,
+    /// Records waiting for the applier.
+    pub backlog: Backlog,
     pub liveness_kick: Notify,
     pub shutdown: Notify,
 }
@@ -59,6 +61,7 @@ impl Core {
             active: Mutex::new(HashMap::new()),
             last_error: Mutex::new(None),
             problems: Mutex::new(Vec::new()),
+            backlog: Backlog::default(),
             liveness_kick: Notify::new(),
             shutdown: Notify::new(),
         }
@@ -225,6 +228,35 @@ impl Core {
 
     pub fn last_error(&self) -> Option<String> {
         lock(&self.last_error).clone()
+    }
+}
+
+/// A count of records between the WAL writer and the applier, which the
+/// WAL writer can wait on (both are plain threads, never the executor).
+#[derive(Default)]
+pub struct Backlog {
+    records: Mutex<usize>,
+    below: std::sync::Condvar,
+}
+
+impl Backlog {
+    pub fn add(&self, n: usize) {
+        *lock(&self.records) += n;
+    }
+
+    pub fn sub(&self, n: usize) {
+        let mut r = lock(&self.records);
+        *r = r.saturating_sub(n);
+        self.below.notify_all();
+    }
+
+    /// Blocks until fewer than `limit` records wait (at most 5 s, so a
+    /// stuck applier cannot stop acknowledgements for good).
+    pub fn wait_below(&self, limit: usize) {
+        let guard = lock(&self.records);
+        let _ = self
+            .below
+            .wait_timeout_while(guard, Duration::from_secs(5), |r| *r >= limit);
     }
 }
 

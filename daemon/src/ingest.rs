@@ -26,7 +26,7 @@ pub const MAX_RECORD_BYTES: usize = 4 << 20;
 pub const MAX_BATCH_RECORDS: usize = 100_000;
 pub const MAX_BATCH_BYTES: usize = 16 << 20;
 /// Batches of one stream waiting for their group commit at once.
-const MAX_IN_FLIGHT: usize = 4;
+const MAX_IN_FLIGHT: usize = 2;
 
 pub struct IngestService {
     pub core: Arc<Core>,

@@ -22,6 +22,10 @@ use tracklab_store::codec::encode_records;
 use crate::apply_thread::{ApplyMsg, DurableFrame};
 use crate::core::Core;
 
+/// Records handed to the applier and not yet applied before the WAL writer
+/// waits for it.
+const MAX_APPLY_BACKLOG: usize = 20_000;
+
 /// Most requests taken into one group commit.
 const MAX_GROUP: usize = 1024;
 
@@ -87,7 +91,8 @@ pub struct Wal {
 
 /// Per-request plan, built before anything is written.
 struct Plan {
-    per_run: Vec<(String, Vec<Record>)>,
+    /// Indices of the records to store, per run, in arrival order.
+    per_run: Vec<(String, Vec<usize>)>,
     new_runs: Vec<String>,
     acks: Vec<(String, u64, u64)>,
     duplicates: u64,
@@ -158,7 +163,7 @@ impl Wal {
                 WalMsg::Write { records, reply } => {
                     let result = self
                         .plan(&records)
-                        .and_then(|plan| self.execute(plan, &mut frames));
+                        .and_then(|plan| self.execute(plan, records, &mut frames));
                     let runs = match &result {
                         Ok((_, runs)) => runs.clone(),
                         Err(_) => vec![],
@@ -206,6 +211,11 @@ impl Wal {
         let position = self.core.durable_position.fetch_add(1, Ordering::SeqCst) + 1;
         // Even an empty group moves the applied position, so queries waiting
         // for this position are released.
+        let records: usize = frames.iter().map(|f| f.records.len()).sum();
+        // Backpressure: wait while the applier is far behind, so memory
+        // stays bounded (acks of this group still go out right after).
+        self.core.backlog.wait_below(MAX_APPLY_BACKLOG);
+        self.core.backlog.add(records);
         let _ = self.apply_tx.send(ApplyMsg::Frames { position, frames });
         for (result, runs, reply) in pending {
             let bad = runs.iter().find(|r| failed.contains(r));
@@ -331,8 +341,8 @@ impl Wal {
             }
             seqs.insert((run_id, rec.writer_id), rec.seq);
             match plan.per_run.iter_mut().find(|(r, _)| r == run_id) {
-                Some((_, v)) => v.push(rec.clone()),
-                None => plan.per_run.push((run_id.to_string(), vec![rec.clone()])),
+                Some((_, v)) => v.push(i),
+                None => plan.per_run.push((run_id.to_string(), vec![i])),
             }
         }
         for ((run_id, writer), seq) in seqs {
@@ -348,8 +358,10 @@ impl Wal {
     fn execute(
         &mut self,
         plan: Plan,
+        records: Vec<Record>,
         frames: &mut Vec<DurableFrame>,
     ) -> Result<(WriteOk, Vec<String>), WriteError> {
+        let mut records: Vec<Option<Record>> = records.into_iter().map(Some).collect();
         for run_id in &plan.new_runs {
             let path = self.core.data.run_log(run_id);
             let writer = create_log(&path).map_err(|e| {
@@ -373,10 +385,14 @@ impl Wal {
             );
         }
         let mut touched = Vec::new();
-        for (run_id, records) in plan.per_run {
+        for (run_id, indices) in plan.per_run {
             let Some(log) = self.runs.get_mut(&run_id) else {
                 continue;
             };
+            let records: Vec<Record> = indices
+                .into_iter()
+                .filter_map(|i| records.get_mut(i).and_then(Option::take))
+                .collect();
             let payload = encode_records(&records);
             match log.writer.append(&payload) {
                 Ok(pos) => {

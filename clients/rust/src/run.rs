@@ -14,7 +14,7 @@ use tracklab_proto::v1::{self, IngestRequest, Item, Record};
 use crate::{ClientError, Connection, Target, now_us, random_writer_id};
 
 /// Most records in one ingest batch.
-const MAX_BATCH: usize = 8192;
+const MAX_BATCH: usize = 2048;
 
 /// How a run is started.
 #[derive(Debug, Clone, Default)]
