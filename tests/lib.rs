@@ -122,6 +122,29 @@ impl Daemon {
         self.child.wait().expect("waiting for the daemon")
     }
 
+    /// Waits for the daemon to exit (after a shutdown request) for at most
+    /// `secs` seconds; `None` if it is still running then (it is killed).
+    pub fn wait_exit(mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id();
+        // The child moves to a waiting thread; `self` keeps a stand-in that
+        // has already exited, so Drop does nothing to the real daemon twice.
+        let child = std::mem::replace(&mut self.child, Command::new("true").spawn().ok()?);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut child = child;
+            let _ = tx.send(child.wait());
+        });
+        match rx.recv_timeout(Duration::from_secs(secs)) {
+            Ok(status) => status.ok(),
+            Err(_) => {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                None
+            }
+        }
+    }
+
     /// The daemon's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.with_extension("daemon.log")).unwrap_or_default()

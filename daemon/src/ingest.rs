@@ -124,7 +124,8 @@ impl Session {
                                 if self.writers.insert(rec.writer_id) {
                                     self.core.add_route(rec.writer_id, warn_tx.clone());
                                 }
-                                if !self.runs.contains(&rec.run_id) && self.runs.insert(rec.run_id.clone()) {
+                                if !self.runs.contains(&rec.run_id) {
+                                    self.runs.insert(rec.run_id.clone());
                                     self.core.stream_opened(&rec.run_id);
                                 }
                             }

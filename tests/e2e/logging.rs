@@ -253,3 +253,25 @@ async fn sigterm_stops_the_daemon_cleanly_and_a_restart_keeps_everything() {
     assert_eq!(st.runs, 1);
     assert_eq!(series(&conn, "term", "v").await.len(), 100);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_shutdown_stops_the_daemon_gracefully_even_with_a_stream_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start(tmp.path());
+    // A client that keeps its ingest stream open.
+    let mut run = start(d.target(), "open").await;
+    run.log(vec![float("v", 1.0)], None, None).unwrap();
+    run.flush().await.unwrap();
+    let conn = d.connect().await;
+    conn.admin().shutdown(v1::ShutdownRequest {}).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || d.wait_exit(30))
+        .await
+        .unwrap()
+        .expect("the daemon exits within its shutdown deadline");
+    assert!(status.success(), "{status}");
+    assert!(!tmp.path().join("daemon.json").exists());
+    // Everything acknowledged is there after a restart.
+    let d = Daemon::start(tmp.path());
+    let conn = d.connect().await;
+    assert_eq!(series(&conn, "open", "v").await, vec![(0, 1.0)]);
+}
