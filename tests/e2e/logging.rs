@@ -275,3 +275,122 @@ async fn admin_shutdown_stops_the_daemon_gracefully_even_with_a_stream_open() {
     let conn = d.connect().await;
     assert_eq!(series(&conn, "open", "v").await, vec![(0, 1.0)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_lines_system_stats_alerts_files_and_metadata_updates_read_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start(tmp.path());
+    let mut run = start(d.target(), "extras").await;
+    run.send(Payload::Output(v1::ConsoleOutput {
+        stream: v1::OutputStream::Stdout as i32,
+        lines: vec!["epoch 1".into(), "epoch 2".into()],
+    }))
+    .unwrap();
+    run.send(Payload::Output(v1::ConsoleOutput {
+        stream: v1::OutputStream::Stderr as i32,
+        lines: vec!["warning: lr high".into()],
+    }))
+    .unwrap();
+    for cpu in [10.0, 55.5, 99.0] {
+        run.send(Payload::Stats(v1::SystemStats {
+            items: vec![float("cpu", cpu)],
+        }))
+        .unwrap();
+    }
+    run.send(Payload::Alert(v1::Alert {
+        title: "diverged".into(),
+        text: "loss is NaN".into(),
+        level: v1::AlertLevel::AlertError as i32,
+    }))
+    .unwrap();
+    run.send(Payload::Files(v1::Files {
+        files: vec![v1::FileEntry {
+            path: "model.pt".into(),
+            policy: v1::FilePolicy::End as i32,
+        }],
+    }))
+    .unwrap();
+    run.send(Payload::RunUpdate(v1::RunUpdate {
+        name: Some("renamed".into()),
+        set_tags: true,
+        tags: vec!["a".into(), "b".into()],
+        notes: Some("a note".into()),
+        ..Default::default()
+    }))
+    .unwrap();
+    run.send(Payload::Config(v1::ConfigUpdate {
+        update: vec![v1::Item {
+            path: vec!["optimizer".into(), "lr".into()],
+            value: Some(v1::Value {
+                kind: Some(v1::value::Kind::Float(0.1)),
+            }),
+        }],
+        remove: vec![],
+    }))
+    .unwrap();
+    run.finish(0).await.unwrap();
+
+    let conn = d.connect().await;
+    let lines = conn
+        .query()
+        .console(v1::ConsoleRequest {
+            run_id: "extras".into(),
+            offset: 1,
+            limit: 10,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .lines;
+    let text: Vec<(&str, i32)> = lines.iter().map(|l| (l.line.as_str(), l.stream)).collect();
+    assert_eq!(
+        text,
+        vec![
+            ("epoch 2", v1::OutputStream::Stdout as i32),
+            ("warning: lr high", v1::OutputStream::Stderr as i32)
+        ]
+    );
+    let cpu = series(&conn, "extras", "system/cpu").await;
+    assert_eq!(
+        cpu.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+        vec![10.0, 55.5, 99.0]
+    );
+    let info = get_run(&conn, "extras").await;
+    assert_eq!(info.console_lines, 3);
+    assert_eq!(info.name, "renamed");
+    assert_eq!(info.tags, vec!["a".to_string(), "b".to_string()]);
+    assert_eq!(info.notes, "a note");
+    assert_eq!(info.alerts.len(), 1);
+    assert_eq!(info.alerts[0].title, "diverged");
+    assert_eq!(info.files.len(), 1);
+    assert_eq!(info.files[0].path, "model.pt");
+    assert!(info.config.iter().any(|i| i.path == ["optimizer", "lr"]));
+    let summary = conn
+        .query()
+        .summary(v1::GetRunRequest {
+            run_id: "extras".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(summary.items.iter().any(|i| i.path == ["_runtime"]));
+    let config = conn
+        .query()
+        .config(v1::GetRunRequest {
+            run_id: "extras".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(config.items, info.config);
+    // An unknown run is NOT_FOUND with its id in the message.
+    let err = conn
+        .query()
+        .get_run(v1::GetRunRequest {
+            run_id: "nope".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::NotFound);
+    assert!(err.message().contains("nope"));
+}
