@@ -267,8 +267,15 @@ async fn main() {
         "daemon_healthy": st.healthy,
     });
     println!(
-        "ingest benchmark: {} run(s) x {} steps x {} metrics = {points} points",
-        args.runs, args.steps, args.metrics
+        "ingest benchmark: {} run(s) x {} steps x {} metrics = {points} points{}",
+        args.runs,
+        args.steps,
+        args.metrics,
+        if args.rate > 0.0 {
+            format!(", paced at {} steps/s per run", args.rate)
+        } else {
+            String::new()
+        }
     );
     println!("| measure | value |\n|---|---|");
     println!("| points/s (durable) | {:.0} |", points / elapsed);

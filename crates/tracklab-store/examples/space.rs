@@ -1,6 +1,7 @@
 //! Where the store's bytes go: applies N rows of K metrics through the
-//! applier (committing every C rows) and prints the live bytes per key kind
-//! against sled's size on disk.
+//! applier (committing every C rows) and prints the apply rate, sled's size
+//! on disk per point, and the size of the encoded run state (written at
+//! every commit).
 //!
 //! Usage: cargo run --release -p tracklab-store --example space -- [ROWS] [METRICS] [COMMIT_EVERY]
 
