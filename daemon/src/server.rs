@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -187,7 +188,11 @@ fn recover(
 
 /// Runs the daemon until it is asked to stop.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&opts.data_dir)
+    // A new data dir is readable by its user alone: it holds every run.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&opts.data_dir)
         .with_context(|| format!("creating data dir {}", opts.data_dir.display()))?;
     let data = DataDir::new(std::fs::canonicalize(&opts.data_dir)?);
     let _lock = lock_data_dir(&data)?;

@@ -21,6 +21,12 @@ async fn calls_without_the_token_or_with_a_wrong_one_are_refused() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600, "token readable by its user alone");
+    // A data dir the daemon creates is private to its user.
+    let fresh = tmp.path().join("new-data-dir");
+    let d2 = Daemon::start(&fresh);
+    let dir_mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+    assert_eq!(dir_mode & 0o777, 0o700);
+    drop(d2);
     let info: serde_like::Info = serde_like::read(&tmp.path().join("daemon.json"));
     assert_eq!(info.address, d.addr);
 
