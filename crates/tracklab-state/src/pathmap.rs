@@ -13,43 +13,56 @@ use std::ops::Bound;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct PathMap<V>(BTreeMap<Vec<String>, V>);
+pub(crate) struct PathMap<V> {
+    leaves: BTreeMap<Vec<String>, V>,
+    /// Leaves whose path has more than one segment. While there are none, a
+    /// one-segment path can conflict with nothing, so setting it needs no
+    /// search (the common case: flat metric names).
+    nested: usize,
+}
 
 impl<V> Default for PathMap<V> {
     fn default() -> Self {
-        PathMap(BTreeMap::new())
+        PathMap {
+            leaves: BTreeMap::new(),
+            nested: 0,
+        }
     }
 }
 
 impl<V> PathMap<V> {
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.leaves.is_empty()
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.leaves.len()
     }
 
     pub fn get(&self, path: &[String]) -> Option<&V> {
-        self.0.get(path)
+        self.leaves.get(path)
     }
 
     pub fn get_mut(&mut self, path: &[String]) -> Option<&mut V> {
-        self.0.get_mut(path)
+        self.leaves.get_mut(path)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Vec<String>, &V)> {
-        self.0.iter()
+        self.leaves.iter()
     }
 
     pub fn take(&mut self) -> BTreeMap<Vec<String>, V> {
-        std::mem::take(&mut self.0)
+        self.nested = 0;
+        std::mem::take(&mut self.leaves)
     }
 
     /// Paths of leaves strictly under `path`.
     fn descendants(&self, path: &[String]) -> Vec<Vec<String>> {
-        self.0
+        if self.nested == 0 {
+            return Vec::new();
+        }
+        self.leaves
             .range::<[String], _>((Bound::Excluded(path), Bound::Unbounded))
             .map(|(k, _)| k)
             .take_while(|k| k.starts_with(path))
@@ -57,14 +70,32 @@ impl<V> PathMap<V> {
             .collect()
     }
 
-    /// Drops leaves that would conflict with a leaf at `path`: leaves at a
-    /// proper prefix of it and leaves under it.
+    fn remove_leaf(&mut self, path: &[String]) -> Option<V> {
+        let v = self.leaves.remove(path);
+        if v.is_some() && path.len() > 1 {
+            self.nested -= 1;
+        }
+        v
+    }
+
+    fn add_leaf(&mut self, path: Vec<String>, value: V) {
+        if path.len() > 1 {
+            self.nested += 1;
+        }
+        self.leaves.insert(path, value);
+    }
+
+    /// Drops leaves that would conflict with a new leaf at `path`: leaves at
+    /// a proper prefix of it and leaves under it.
     fn clear_conflicts(&mut self, path: &[String]) {
+        if self.nested == 0 && path.len() == 1 {
+            return;
+        }
         for i in 1..path.len() {
-            self.0.remove(&path[..i]);
+            self.remove_leaf(&path[..i]);
         }
         for key in self.descendants(path) {
-            self.0.remove(&key);
+            self.remove_leaf(&key);
         }
     }
 
@@ -73,10 +104,12 @@ impl<V> PathMap<V> {
         if path.is_empty() {
             return;
         }
-        if !self.0.contains_key(&path) {
-            self.clear_conflicts(&path);
+        if let Some(slot) = self.leaves.get_mut(&path) {
+            *slot = value;
+            return;
         }
-        self.0.insert(path, value);
+        self.clear_conflicts(&path);
+        self.add_leaf(path, value);
     }
 
     /// The leaf at `path`, created with `make` if there is none (wandb
@@ -89,11 +122,11 @@ impl<V> PathMap<V> {
         if path.is_empty() {
             return None;
         }
-        if !self.0.contains_key(path) {
+        if !self.leaves.contains_key(path) {
             self.clear_conflicts(path);
-            self.0.insert(path.to_vec(), make());
+            self.add_leaf(path.to_vec(), make());
         }
-        self.0.get_mut(path)
+        self.leaves.get_mut(path)
     }
 
     /// Removes the leaf at `path`, or every leaf under it (wandb
@@ -102,9 +135,9 @@ impl<V> PathMap<V> {
         if path.is_empty() {
             return;
         }
-        if self.0.remove(path).is_none() {
+        if self.remove_leaf(path).is_none() {
             for key in self.descendants(path) {
-                self.0.remove(&key);
+                self.remove_leaf(&key);
             }
         }
     }
@@ -142,5 +175,27 @@ mod tests {
         assert_eq!(m.len(), 2);
         m.remove(&p(&["b", "x"]));
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn the_nested_count_follows_sets_replacements_and_removals() {
+        let mut m = PathMap::default();
+        m.insert(p(&["x"]), 0);
+        m.insert(p(&["a", "b"]), 1);
+        m.insert(p(&["a", "c"]), 2);
+        assert_eq!(m.nested, 2);
+        // A flat leaf over the subtree replaces both nested leaves.
+        m.insert(p(&["a"]), 3);
+        assert_eq!((m.nested, m.len()), (0, 2));
+        // Now flat leaves need no search, and still replace nothing else.
+        m.insert(p(&["y"]), 4);
+        assert_eq!(m.len(), 3);
+        m.insert(p(&["a", "d", "e"]), 5);
+        assert_eq!((m.nested, m.get(&p(&["a"]))), (1, None));
+        m.remove(&p(&["a"]));
+        assert_eq!((m.nested, m.len()), (0, 2));
+        m.insert(p(&["q", "r"]), 6);
+        m.take();
+        assert_eq!((m.nested, m.len()), (0, 0));
     }
 }
