@@ -44,19 +44,20 @@ pub fn check_batch(req: &IngestRequest) -> Result<(), Status> {
             req.records.len()
         )));
     }
-    let total = req.encoded_len();
-    if total > MAX_BATCH_BYTES {
-        return Err(Status::invalid_argument(format!(
-            "batch {} is {total} bytes; the limit is {MAX_BATCH_BYTES}: send smaller batches",
-            req.batch_id
-        )));
-    }
+    let mut total = 0;
     for (i, rec) in req.records.iter().enumerate() {
         let size = rec.encoded_len();
         if size > MAX_RECORD_BYTES {
             return Err(Status::invalid_argument(format!(
                 "record {i} (run {}, seq {}) is {size} bytes; the limit is {MAX_RECORD_BYTES}: log large objects as files",
                 rec.run_id, rec.seq
+            )));
+        }
+        total += size;
+        if total > MAX_BATCH_BYTES {
+            return Err(Status::invalid_argument(format!(
+                "batch {} is over {MAX_BATCH_BYTES} bytes: send smaller batches",
+                req.batch_id
             )));
         }
         validate_client_record(rec).map_err(|e| {

@@ -96,7 +96,6 @@ struct Plan {
     new_runs: Vec<String>,
     acks: Vec<(String, u64, u64)>,
     duplicates: u64,
-    seq_updates: Vec<(String, u64, u64)>,
     lifecycle: Vec<(String, Lifecycle)>,
 }
 
@@ -247,7 +246,6 @@ impl Wal {
             new_runs: Vec::new(),
             acks: Vec::new(),
             duplicates: 0,
-            seq_updates: Vec::new(),
             lifecycle: Vec::new(),
         };
         // Tentative view: (run, writer) -> last seq, and run lifecycle.
@@ -347,7 +345,6 @@ impl Wal {
         }
         for ((run_id, writer), seq) in seqs {
             plan.acks.push((run_id.to_string(), writer, seq));
-            plan.seq_updates.push((run_id.to_string(), writer, seq));
         }
         plan.acks.sort();
         Ok(plan)
@@ -414,10 +411,10 @@ impl Wal {
                 }
             }
         }
-        for (run_id, writer, seq) in plan.seq_updates {
-            if let Some(log) = self.runs.get_mut(&run_id) {
-                let e = log.writers.entry(writer).or_insert(0);
-                *e = (*e).max(seq);
+        for (run_id, writer, seq) in &plan.acks {
+            if let Some(log) = self.runs.get_mut(run_id) {
+                let e = log.writers.entry(*writer).or_insert(0);
+                *e = (*e).max(*seq);
             }
         }
         for (run_id, ev) in plan.lifecycle {

@@ -2,6 +2,7 @@
 //! background until the daemon acknowledges every record as durable.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,7 +37,7 @@ pub struct FinishReport {
 struct Shared {
     warnings: Mutex<Vec<v1::Warning>>,
     fatal: Mutex<Option<String>>,
-    reconnects: Mutex<u64>,
+    reconnects: AtomicU64,
 }
 
 /// A run being logged. Cheap calls: `log` and `send` only enqueue.
@@ -59,7 +60,7 @@ impl Run {
         let shared = Arc::new(Shared {
             warnings: Mutex::new(Vec::new()),
             fatal: Mutex::new(None),
-            reconnects: Mutex::new(0),
+            reconnects: AtomicU64::new(0),
         });
         let sender = Sender {
             target,
@@ -193,7 +194,7 @@ impl Run {
         }
         Ok(FinishReport {
             records: seq,
-            reconnects: self.shared.reconnects.lock().map(|r| *r).unwrap_or(0),
+            reconnects: self.shared.reconnects.load(Ordering::Relaxed),
             warnings: self.warnings(),
         })
     }
@@ -265,9 +266,7 @@ impl Sender {
             }
             down_since = None;
             backoff = Duration::from_millis(20);
-            if let Ok(mut r) = self.shared.reconnects.lock() {
-                *r += 1;
-            }
+            self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
         }
     }
 
