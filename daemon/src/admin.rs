@@ -5,10 +5,13 @@ use std::sync::atomic::Ordering;
 
 use tonic::{Request, Response, Status};
 use tracklab_proto::v1::admin_server::Admin;
+use tracklab_proto::v1::record::Payload;
 use tracklab_proto::v1::{
-    FlushRequest, FlushResponse, RebuildRequest, RebuildResponse, ShutdownRequest,
-    ShutdownResponse, StatusRequest, StatusResponse,
+    EditRunRequest, FlushRequest, FlushResponse, GcRequest, GcResponse, RebuildRequest,
+    RebuildResponse, RunExit, RunInfo, RunState, ShutdownRequest, ShutdownResponse, StatusRequest,
+    StatusResponse,
 };
+use tracklab_state::validate::validate_record;
 
 use crate::core::Core;
 
@@ -53,6 +56,7 @@ impl Admin for AdminService {
             last_error: last_error.unwrap_or_default(),
             address: self.core.address.clone(),
             problems: self.core.problems(),
+            pending_records: self.core.backlog.pending() as u64,
         }))
     }
 
@@ -83,4 +87,82 @@ impl Admin for AdminService {
             problems: r.problems,
         }))
     }
+
+    async fn edit_run(&self, request: Request<EditRunRequest>) -> Result<Response<RunInfo>, Status> {
+        let req = request.into_inner();
+        let payloads = edit_payloads(&req)?;
+        self.core.wait_applied().await?;
+        let known = self
+            .core
+            .run(&req.run_id)
+            .is_some_and(|r| r.state.started());
+        if !known {
+            return Err(Status::not_found(format!(
+                "run {:?} does not exist; `tracklab ls` shows the runs there are",
+                req.run_id
+            )));
+        }
+        if !payloads.is_empty() {
+            self.core.append(&req.run_id, payloads).await?;
+            self.core.wait_applied().await?;
+        }
+        let run = self
+            .core
+            .run(&req.run_id)
+            .ok_or_else(|| Status::not_found(format!("run {:?} was removed", req.run_id)))?;
+        let mut info = run.state.run_info();
+        info.console_lines = run.console_lines;
+        Ok(Response::new(info))
+    }
+
+    async fn gc(&self, request: Request<GcRequest>) -> Result<Response<GcResponse>, Status> {
+        crate::gc::gc(&self.core, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+}
+
+/// The daemon's records for an edit, checked like any client's.
+fn edit_payloads(req: &EditRunRequest) -> Result<Vec<Payload>, Status> {
+    let mut payloads = Vec::new();
+    if let Some(u) = &req.update {
+        let changes = u.name.is_some()
+            || u.group.is_some()
+            || u.job_type.is_some()
+            || u.notes.is_some()
+            || u.set_tags
+            || u.deleted.is_some();
+        if changes {
+            payloads.push(Payload::RunUpdate(u.clone()));
+        }
+    }
+    let exit = |exit_code, crashed| Payload::Exit(RunExit { exit_code, crashed });
+    match RunState::try_from(req.state) {
+        Ok(RunState::Unspecified) => {}
+        Ok(RunState::Finished) => payloads.push(exit(0, false)),
+        Ok(RunState::Failed) => payloads.push(exit(1, false)),
+        Ok(RunState::Crashed) => payloads.push(exit(-1, true)),
+        Ok(RunState::Running) => {
+            return Err(Status::invalid_argument(
+                "field `state`: a run cannot be set running; resume it from its script instead",
+            ));
+        }
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "field `state`: unknown run state {}",
+                req.state
+            )));
+        }
+    }
+    for p in &payloads {
+        let rec = tracklab_proto::v1::Record {
+            run_id: req.run_id.clone(),
+            writer_id: 0,
+            seq: 1,
+            timestamp_us: 1,
+            payload: Some(p.clone()),
+        };
+        validate_record(&rec).map_err(|e| Status::invalid_argument(e.to_string()))?;
+    }
+    Ok(payloads)
 }

@@ -47,6 +47,11 @@ pub enum ApplyMsg {
     Rebuild {
         reply: oneshot::Sender<Result<ReplayReport, String>>,
     },
+    /// Remove a run from the store (its log is gone: `gc`).
+    Forget {
+        run_id: String,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 struct Loop {
@@ -82,6 +87,18 @@ impl Loop {
                 false
             }
             ApplyMsg::Commit => true,
+            ApplyMsg::Forget { run_id, reply } => {
+                self.commit();
+                let result = self
+                    .applier
+                    .reset_run(&run_id)
+                    .and_then(|()| self.applier.store().flush());
+                if result.is_ok() {
+                    self.core.unpublish(&run_id);
+                }
+                let _ = reply.send(result.map_err(|e| e.to_string()));
+                false
+            }
             ApplyMsg::Rebuild { reply } => {
                 self.commit();
                 let start = Instant::now();

@@ -110,6 +110,59 @@ impl Core {
         rx.await.unwrap_or(false)
     }
 
+    /// Appends records of the daemon's own to a started run; resolves when
+    /// they are durable.
+    pub async fn append(
+        &self,
+        run_id: &str,
+        payloads: Vec<v1::record::Payload>,
+    ) -> Result<WriteOk, Status> {
+        let (reply, rx) = oneshot::channel();
+        self.wal()?
+            .send(WalMsg::Append {
+                run_id: run_id.to_string(),
+                timestamp_us: now_us(),
+                payloads,
+                reply,
+            })
+            .map_err(|_| Status::unavailable("the WAL writer has stopped; restart the daemon"))?;
+        rx.await
+            .map_err(|_| Status::unavailable("the daemon stopped before the change was durable"))?
+            .map_err(Status::from)
+    }
+
+    /// Closes a run's log in the WAL writer and forgets the run there.
+    pub async fn forget_log(&self, run_id: &str) -> Result<(), Status> {
+        let (reply, rx) = oneshot::channel();
+        self.wal()?
+            .send(WalMsg::Forget {
+                run_id: run_id.to_string(),
+                reply,
+            })
+            .map_err(|_| Status::unavailable("the WAL writer has stopped; restart the daemon"))?;
+        rx.await
+            .map_err(|_| Status::unavailable("the WAL writer stopped"))
+    }
+
+    /// Removes a run from the store (after its log is gone).
+    pub async fn forget_state(&self, run_id: &str) -> Result<(), Status> {
+        let (reply, rx) = oneshot::channel();
+        let tx = lock(&self.apply_tx)
+            .clone()
+            .ok_or_else(|| Status::unavailable("the daemon is shutting down"))?;
+        let msg = ApplyMsg::Forget {
+            run_id: run_id.to_string(),
+            reply,
+        };
+        tokio::task::spawn_blocking(move || tx.send(msg))
+            .await
+            .map_err(|e| Status::internal(format!("removing the run failed: {e}")))?
+            .map_err(|_| Status::unavailable("the applier has stopped; restart the daemon"))?;
+        rx.await
+            .map_err(|_| Status::internal("the applier stopped while removing a run"))?
+            .map_err(|e| Status::internal(format!("removing run {run_id} from the store failed: {e}")))
+    }
+
     pub async fn rebuild(&self) -> Result<tracklab_store::replay::ReplayReport, Status> {
         let (reply, rx) = oneshot::channel();
         let tx = lock(&self.apply_tx)
@@ -148,6 +201,11 @@ impl Core {
     pub fn publish(&self, run: &StoredRun) {
         let mut runs = self.runs.write().unwrap_or_else(|e| e.into_inner());
         runs.insert(run.state.run_id().to_string(), Arc::new(run.clone()));
+    }
+
+    pub fn unpublish(&self, run_id: &str) {
+        let mut runs = self.runs.write().unwrap_or_else(|e| e.into_inner());
+        runs.remove(run_id);
     }
 
     pub fn publish_all<'a>(&self, all: impl Iterator<Item = &'a StoredRun>) {
@@ -242,6 +300,11 @@ pub struct Backlog {
 impl Backlog {
     pub fn add(&self, n: usize) {
         *lock(&self.records) += n;
+    }
+
+    /// Records waiting now.
+    pub fn pending(&self) -> usize {
+        *lock(&self.records)
     }
 
     pub fn sub(&self, n: usize) {

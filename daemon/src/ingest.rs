@@ -16,7 +16,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracklab_proto::v1::ingest_server::Ingest;
 use tracklab_proto::v1::{IngestRequest, IngestResponse, WriterAck};
-use tracklab_state::validate::validate_client_record;
+use tracklab_state::validate::{validate_client_record, validate_record};
 
 use crate::core::Core;
 
@@ -60,7 +60,12 @@ pub fn check_batch(req: &IngestRequest) -> Result<(), Status> {
                 req.batch_id
             )));
         }
-        validate_client_record(rec).map_err(|e| {
+        let checked = if req.import {
+            validate_record(rec)
+        } else {
+            validate_client_record(rec)
+        };
+        checked.map_err(|e| {
             Status::invalid_argument(format!(
                 "record {i} (run {:?}, writer {:016x}, seq {}): {e}",
                 rec.run_id, rec.writer_id, rec.seq

@@ -6,6 +6,7 @@ mod admin;
 mod apply_thread;
 mod auth;
 mod core;
+mod gc;
 mod ingest;
 mod liveness;
 mod query;
@@ -62,6 +63,8 @@ fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only on a terminal, never in a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if let Err(e) = run(args) {
         eprintln!("tracklab-daemon: error: {e:#}");

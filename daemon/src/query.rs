@@ -112,7 +112,7 @@ impl Query for QueryService {
         self.core.wait_applied().await?;
         let mut runs = Vec::new();
         for r in self.core.all_runs() {
-            if !r.state.started() {
+            if !r.state.started() || (r.state.deleted() && !req.include_deleted) {
                 continue;
             }
             let i = info(&r);

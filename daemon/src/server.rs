@@ -197,6 +197,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let data = DataDir::new(std::fs::canonicalize(&opts.data_dir)?);
     let _lock = lock_data_dir(&data)?;
     let token = load_or_create_token(&data.token_path())?;
+    crate::gc::empty_trash(&data).with_context(|| {
+        format!(
+            "emptying {} (left by an interrupted gc)",
+            data.trash_dir().display()
+        )
+    })?;
 
     let (store, broken) = open_store(&data, opts.cache_bytes)?;
     let d2 = data.clone();

@@ -61,6 +61,19 @@ pub enum WalMsg {
         timestamp_us: i64,
         reply: oneshot::Sender<bool>,
     },
+    /// Append records of the daemon's own (writer 0) to a started run, such
+    /// as an edit from `tracklab runs`.
+    Append {
+        run_id: String,
+        timestamp_us: i64,
+        payloads: Vec<Payload>,
+        reply: oneshot::Sender<Result<WriteOk, WriteError>>,
+    },
+    /// Close a run's log and forget the run (before `gc` removes its files).
+    Forget {
+        run_id: String,
+        reply: oneshot::Sender<()>,
+    },
 }
 
 /// What the writer thread knows of one run log.
@@ -169,6 +182,32 @@ impl Wal {
                     };
                     touched.extend(runs.iter().cloned());
                     pending.push((result.map(|(ok, _)| ok), runs, WalMsgReply::Write(reply)));
+                }
+                WalMsg::Append {
+                    run_id,
+                    timestamp_us,
+                    payloads,
+                    reply,
+                } => {
+                    let result =
+                        self.append_daemon_records(&run_id, timestamp_us, payloads, &mut frames);
+                    let runs = if result.is_ok() {
+                        touched.insert(run_id.clone());
+                        vec![run_id]
+                    } else {
+                        vec![]
+                    };
+                    pending.push((result, runs, WalMsgReply::Write(reply)));
+                }
+                WalMsg::Forget { run_id, reply } => {
+                    // Whatever this group wrote to it is made durable first.
+                    if let Some(mut log) = self.runs.remove(&run_id)
+                        && let Err(e) = log.writer.sync()
+                    {
+                        tracing::warn!(run_id, error = %e, "fdatasync of a run log being removed failed");
+                    }
+                    touched.remove(&run_id);
+                    let _ = reply.send(());
                 }
                 WalMsg::MarkCrashed {
                     run_id,
@@ -443,43 +482,88 @@ impl Wal {
         timestamp_us: i64,
         frames: &mut Vec<DurableFrame>,
     ) -> bool {
-        let Some(log) = self.runs.get_mut(run_id) else {
-            return false;
-        };
-        if !log.started || log.exited || log.poisoned.is_some() {
+        let open = self
+            .runs
+            .get(run_id)
+            .is_some_and(|l| l.started && !l.exited && l.poisoned.is_none());
+        if !open {
             return false;
         }
-        let seq = log.writers.get(&0).copied().unwrap_or(0) + 1;
-        let rec = Record {
-            run_id: run_id.to_string(),
-            writer_id: 0,
-            seq,
-            timestamp_us,
-            payload: Some(Payload::Exit(v1::RunExit {
-                exit_code: -1,
-                crashed: true,
-            })),
+        let exit = Payload::Exit(v1::RunExit {
+            exit_code: -1,
+            crashed: true,
+        });
+        let done = self
+            .append_daemon_records(run_id, timestamp_us, vec![exit], frames)
+            .is_ok();
+        if done {
+            tracing::warn!(
+                run_id,
+                "client process is gone without finishing its run; marked crashed"
+            );
+        }
+        done
+    }
+
+    /// Appends records of writer 0 (the daemon) to a started run's log, as
+    /// one frame.
+    fn append_daemon_records(
+        &mut self,
+        run_id: &str,
+        timestamp_us: i64,
+        payloads: Vec<Payload>,
+        frames: &mut Vec<DurableFrame>,
+    ) -> Result<WriteOk, WriteError> {
+        let log = self
+            .runs
+            .get_mut(run_id)
+            .filter(|l| l.started)
+            .ok_or_else(|| err(Code::NotFound, format!("run {run_id:?} does not exist")))?;
+        if let Some(reason) = &log.poisoned {
+            return Err(err(
+                Code::Unavailable,
+                format!("run {run_id}: its log failed earlier ({reason}); restart the daemon after checking the disk"),
+            ));
+        }
+        let first = log.writers.get(&0).copied().unwrap_or(0) + 1;
+        let records: Vec<Record> = payloads
+            .into_iter()
+            .zip(first..)
+            .map(|(payload, seq)| Record {
+                run_id: run_id.to_string(),
+                writer_id: 0,
+                seq,
+                timestamp_us,
+                payload: Some(payload),
+            })
+            .collect();
+        let Some(last) = records.last().map(|r| r.seq) else {
+            return Ok(WriteOk::default());
         };
-        let payload = encode_records([&rec]);
-        match log.writer.append(&payload) {
+        let exits = records
+            .iter()
+            .any(|r| matches!(r.payload, Some(Payload::Exit(_))));
+        match log.writer.append(&encode_records(&records)) {
             Ok(pos) => {
-                log.writers.insert(0, seq);
-                log.exited = true;
+                log.writers.insert(0, last);
+                log.exited |= exits;
                 frames.push(DurableFrame {
                     run_id: run_id.to_string(),
                     frame_end: pos.end,
-                    records: vec![rec],
+                    records,
                 });
-                tracing::warn!(
-                    run_id,
-                    "client process is gone without finishing its run; marked crashed"
-                );
-                true
+                Ok(WriteOk {
+                    acks: vec![(run_id.to_string(), 0, last)],
+                    duplicates: 0,
+                })
             }
             Err(e) => {
                 log.poisoned = Some(e.to_string());
                 self.core.set_error(format!("run {run_id}: {e}"));
-                false
+                Err(err(
+                    Code::Unavailable,
+                    format!("run {run_id}: writing its log failed: {e}"),
+                ))
             }
         }
     }

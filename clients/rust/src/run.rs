@@ -273,7 +273,11 @@ impl Sender {
     fn batch(&mut self, records: Vec<Record>) -> IngestRequest {
         let batch_id = self.next_batch;
         self.next_batch += 1;
-        IngestRequest { batch_id, records }
+        IngestRequest {
+            batch_id,
+            records,
+            import: false,
+        }
     }
 
     /// One connection's life. `Err(Connected)` means the stream was up and

@@ -184,6 +184,14 @@ pub fn apply(state: &mut RunState, record: &v1::Record) -> Applied {
             warning_kind::NOT_STARTED,
             "record for a run that was never started; ignored".to_string(),
         ),
+        // Metadata edits (tags, name, notes, delete) apply at any time and
+        // do not count as run activity.
+        Some(Payload::RunUpdate(u)) => run_update(state, u),
+        // The daemon (writer 0) may end an exited run again with another
+        // state: `tracklab runs set-state`.
+        Some(Payload::Exit(e)) if state.exited() && record.writer_id == 0 => {
+            set_exit(state, e);
+        }
         Some(_) if state.exited() => cx.warn(
             warning_kind::AFTER_EXIT,
             "record for a run that has already exited; ignored".to_string(),
@@ -280,6 +288,7 @@ fn metadata(start: &v1::RunStart) -> Metadata {
         user: start.user.clone(),
         pid: start.pid,
         fork_from: start.fork_from.as_ref().map(|f| (f.run_id.clone(), f.step)),
+        deleted: false,
     }
 }
 
@@ -328,6 +337,7 @@ fn run_start(state: &mut RunState, start: &v1::RunStart, cx: &mut Cx<'_>) {
     state.status = Status::Running;
     state.exit_code = 0;
     state.resumed = true;
+    state.meta.deleted = false;
 
     let new = metadata(start);
     let m = &mut state.meta;
@@ -376,6 +386,9 @@ fn run_update(state: &mut RunState, u: &v1::RunUpdate) {
     }
     if u.set_tags {
         m.tags.clone_from(&u.tags);
+    }
+    if let Some(deleted) = u.deleted {
+        m.deleted = deleted;
     }
 }
 
@@ -437,6 +450,11 @@ fn exit(state: &mut RunState, e: &v1::RunExit, cx: &mut Cx<'_>) {
     );
     let next = state.history.step.saturating_add(1);
     state.flush_row(next, ts, cx.out);
+    set_exit(state, e);
+}
+
+/// The state and exit code an exit record gives.
+fn set_exit(state: &mut RunState, e: &v1::RunExit) {
     state.exit_code = e.exit_code;
     state.status = if e.crashed {
         Status::Crashed

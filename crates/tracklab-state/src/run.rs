@@ -60,6 +60,8 @@ pub(crate) struct Metadata {
     pub user: String,
     pub pid: u32,
     pub fork_from: Option<(String, i64)>,
+    /// Soft-deleted (`RunUpdate.deleted`); a resume restores the run.
+    pub deleted: bool,
 }
 
 /// One alert as kept in the state.
@@ -156,6 +158,11 @@ impl RunState {
             Status::Failed => v1::RunState::Failed,
             Status::Crashed => v1::RunState::Crashed,
         }
+    }
+
+    /// Whether the run is soft-deleted (hidden until garbage-collected).
+    pub fn deleted(&self) -> bool {
+        self.meta.deleted
     }
 
     pub fn pid(&self) -> u32 {
@@ -284,6 +291,7 @@ impl RunState {
                 step: *step,
             }),
             starting_step: self.starting_step,
+            deleted: m.deleted,
         }
     }
 

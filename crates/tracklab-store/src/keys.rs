@@ -1,6 +1,7 @@
 //! sled key layout of the store (one tree, prefix per kind of entry).
 //!
-//! Store format version 1. Run ids and series keys never contain a NUL byte
+//! Store format version 2 (2 added the run's `deleted` flag to its state; a
+//! store of another version is moved aside and rebuilt from the logs). Run ids and series keys never contain a NUL byte
 //! (validation rejects control characters), so NUL separates fields.
 //!
 //! | key | value |
@@ -33,7 +34,7 @@ impl Namespace {
 }
 
 pub const VERSION_KEY: &[u8] = b"V";
-pub const STORE_FORMAT_VERSION: u32 = 1;
+pub const STORE_FORMAT_VERSION: u32 = 2;
 
 pub fn run(run_id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + run_id.len());

@@ -7,6 +7,8 @@
 //!   token                random secret (mode 0600) every RPC must present
 //!   runs/<run_id>/run.tlog   the run's log: the source of truth
 //!   store/               sled database: derived state, rebuildable from runs/
+//!   trash/               run directories being removed by `tracklab gc`
+//!                        (emptied at start-up)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -42,6 +44,10 @@ impl DataDir {
 
     pub fn store_dir(&self) -> PathBuf {
         self.root.join("store")
+    }
+
+    pub fn trash_dir(&self) -> PathBuf {
+        self.root.join("trash")
     }
 
     pub fn token_path(&self) -> PathBuf {

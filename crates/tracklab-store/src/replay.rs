@@ -133,7 +133,9 @@ pub fn replay_run(
 }
 
 /// Brings the store up to date with every run log of a data dir (recovery
-/// after a restart or a crash).
+/// after a restart or a crash). Runs the store knows whose log is gone
+/// (removed by `gc`, or by hand) are removed from the store: the logs are
+/// the truth.
 pub fn catch_up(applier: &mut Applier, data: &DataDir) -> Result<ReplayReport, StoreError> {
     let start = Instant::now();
     let mut total = ReplayReport::default();
@@ -141,6 +143,15 @@ pub fn catch_up(applier: &mut Applier, data: &DataDir) -> Result<ReplayReport, S
         path: data.runs_dir(),
         source,
     })?;
+    let orphans: Vec<String> = applier
+        .runs()
+        .map(|r| r.state.run_id().to_string())
+        .filter(|id| ids.binary_search(id).is_err())
+        .collect();
+    for id in orphans {
+        tracing::info!(run_id = id, "run has no log any more; removing it from the store");
+        applier.reset_run(&id)?;
+    }
     for id in ids {
         match replay_run(applier, &id, &data.run_log(&id)) {
             Ok(r) => total.merge(r),

@@ -373,3 +373,56 @@ fn a_new_state_is_not_started_and_reports_unspecified() {
     assert_eq!(state.run_info().state, v1::RunState::Unspecified as i32);
     assert_eq!(state.run_info().run_id, "x");
 }
+
+#[test]
+fn metadata_edits_apply_after_exit_without_counting_as_activity() {
+    let mut run = Run::started();
+    run.send(exit(0));
+    let updated = run.state.run_info().updated_us;
+    let applied = run.send(Payload::RunUpdate(v1::RunUpdate {
+        name: Some("renamed".into()),
+        set_tags: true,
+        tags: vec!["best".into()],
+        deleted: Some(true),
+        ..Default::default()
+    }));
+    assert!(applied.warnings.is_empty(), "{:?}", applied.warnings);
+    let info = run.state.run_info();
+    assert_eq!(info.name, "renamed");
+    assert_eq!(info.tags, ["best"]);
+    assert!(info.deleted && run.state.deleted());
+    assert_eq!(info.updated_us, updated);
+    assert_eq!(info.state, v1::RunState::Finished as i32);
+}
+
+#[test]
+fn only_the_daemon_can_end_an_exited_run_again() {
+    let mut run = Run::started();
+    run.send(exit(0));
+    // A client's second exit is ignored.
+    let applied = run.send(exit(3));
+    assert_eq!(applied.warnings[0].kind, warning_kind::AFTER_EXIT);
+    assert_eq!(run.state.status(), v1::RunState::Finished);
+    // The daemon's (writer 0: `tracklab runs set-state`) is applied.
+    run.new_writer(0);
+    run.send(Payload::Exit(v1::RunExit {
+        exit_code: -1,
+        crashed: true,
+    }));
+    assert_eq!(run.state.status(), v1::RunState::Crashed);
+    assert_eq!(run.state.run_info().exit_code, -1);
+}
+
+#[test]
+fn a_resume_restores_a_deleted_run() {
+    let mut run = Run::started();
+    run.send(Payload::RunUpdate(v1::RunUpdate {
+        deleted: Some(true),
+        ..Default::default()
+    }));
+    assert!(run.state.deleted());
+    run.send(exit(0));
+    run.new_writer(9);
+    run.send(resume(v1::ResumeMode::ResumeAllow, 1));
+    assert!(!run.state.deleted());
+}

@@ -1,0 +1,260 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tracklab",
+    version,
+    about = "TrackLab: local experiment tracking. List, show, compare and export runs; sync logs; control the daemon.",
+    after_help = "Exit codes: 0 ok, 1 error, 2 usage error, 3 a data problem was found (reported with file and offset)."
+)]
+pub struct Cli {
+    /// The daemon's data dir.
+    #[arg(long, global = true, env = "TRACKLAB_DIR", default_value_os_t = default_data_dir())]
+    pub data_dir: PathBuf,
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".tracklab")
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start, stop and inspect the tracklab-daemon of the data dir.
+    Daemon {
+        #[command(subcommand)]
+        cmd: DaemonCmd,
+    },
+    /// Import run logs written elsewhere (offline mode, another machine), or
+    /// rebuild the store from the logs with --rebuild. Importing is
+    /// idempotent: records the daemon already has are skipped.
+    Sync(SyncArgs),
+    /// List runs.
+    Ls(LsArgs),
+    /// List projects with their run counts.
+    Projects,
+    /// Everything about one run: metadata, config, summary, metrics, warnings.
+    Show(ShowArgs),
+    /// Side-by-side table of config differences and summary metrics, best run marked.
+    Compare(CompareArgs),
+    /// Full history of runs as CSV or JSON lines.
+    Export(ExportArgs),
+    /// Change runs: delete, restore, tag, rename, set-state.
+    Runs {
+        #[command(subcommand)]
+        cmd: RunsCmd,
+    },
+    /// Remove deleted runs for good (their logs and their store entries).
+    Gc {
+        /// Show what would be removed without removing it.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Check or print run log files directly (no daemon needed).
+    Log {
+        #[command(subcommand)]
+        cmd: LogCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DaemonCmd {
+    /// Start the daemon in the background (or say where it already runs).
+    Start(StartArgs),
+    /// Stop the daemon gracefully and wait until it has exited.
+    Stop,
+    /// Version, uptime, address, runs, bytes, records not yet applied, errors.
+    Status,
+    /// Print the daemon's log file (written when started by `tracklab daemon start`).
+    Logs {
+        /// Lines from the end.
+        #[arg(short = 'n', long, default_value_t = 50)]
+        lines: usize,
+        /// Keep printing new lines.
+        #[arg(short, long)]
+        follow: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 7447)]
+    pub port: u16,
+    /// The daemon's log level (error, warn, info, debug, trace).
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+    /// The tracklab-daemon binary (default: next to `tracklab`, else on PATH).
+    #[arg(long, env = "TRACKLAB_DAEMON_BIN")]
+    pub daemon_bin: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Run log files (`*.tlog`) or directories holding them.
+    pub paths: Vec<PathBuf>,
+    /// Rebuild the whole store from the data dir's run logs.
+    #[arg(long)]
+    pub rebuild: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum StateArg {
+    Running,
+    Finished,
+    Failed,
+    Crashed,
+}
+
+#[derive(Args, Debug)]
+pub struct LsArgs {
+    #[arg(long, short)]
+    pub project: Option<String>,
+    #[arg(long, value_enum)]
+    pub state: Option<StateArg>,
+    /// Only runs with this tag (repeat for several: all must match).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// FIELD OP VALUE on config./summary. keys, e.g. "config.lr>=0.01"
+    /// (repeat: all must match).
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+    /// created, name, state, duration, steps, project, config.KEY or
+    /// summary.KEY; prefix with '-' for descending. Default: -created.
+    #[arg(long, allow_hyphen_values = true)]
+    pub sort: Option<String>,
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Extra columns: config.KEY / summary.KEY, comma-separated (default:
+    /// the summary metrics most runs have).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Also list deleted runs.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// Run id, unique id prefix, or name.
+    pub run: String,
+    /// Print the run's console output instead.
+    #[arg(long)]
+    pub console: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum CompareFormat {
+    Md,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum GoalArg {
+    Min,
+    Max,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Two or more runs (ids, unique id prefixes, or names).
+    #[arg(required = true, num_args = 2..)]
+    pub runs: Vec<String>,
+    /// Summary metrics to compare, comma-separated (default: all numeric).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: CompareFormat,
+    /// Goal for metrics without a define_metric goal (else guessed from the
+    /// name: loss/error lower, acc/f1/… higher).
+    #[arg(long, value_enum)]
+    pub goal: Option<GoalArg>,
+    /// Show every config key, not only those that differ.
+    #[arg(long)]
+    pub all_config: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[arg(required = true)]
+    pub runs: Vec<String>,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// Only these history keys, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub keys: Vec<String>,
+    /// Write here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RunsCmd {
+    /// Hide runs (kept until `tracklab gc`; `runs restore` brings them back).
+    Delete {
+        #[arg(required = true)]
+        runs: Vec<String>,
+    },
+    /// Bring deleted runs back.
+    Restore {
+        #[arg(required = true)]
+        runs: Vec<String>,
+    },
+    /// Add or remove tags.
+    Tag(TagArgs),
+    /// Change a run's display name.
+    Rename { run: String, name: String },
+    /// End a run with a state (for runs left running by a lost process).
+    SetState {
+        run: String,
+        #[arg(value_enum)]
+        state: EndState,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum EndState {
+    Finished,
+    Failed,
+    Crashed,
+}
+
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    pub run: String,
+    /// Tags to add.
+    #[arg(long = "add")]
+    pub add: Vec<String>,
+    /// Tags to remove.
+    #[arg(long = "remove")]
+    pub remove: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LogCmd {
+    /// Check every frame of run logs; exit 3 if anything is wrong.
+    Verify {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// One line per record (with --json: one JSON object per record).
+    Dump { path: PathBuf },
+}

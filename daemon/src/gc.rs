@@ -1,0 +1,111 @@
+//! `tracklab gc`: removes soft-deleted runs for good.
+//!
+//! Crash-safe order, per run:
+//! 1. the WAL writer syncs and closes the run's log and forgets the run;
+//! 2. `runs/<id>` is renamed into `trash/` (both directories fsynced), so
+//!    the run is gone from the logs in one atomic step;
+//! 3. the applier removes the run's entries from the store;
+//! 4. the trash entry is deleted.
+//!
+//! A crash after step 2 leaves a store entry without a log, which recovery
+//! removes (`replay::catch_up`); whatever is left in `trash/` is deleted at
+//! the next start. A crash before step 2 leaves the run deleted but intact,
+//! and the next `gc` removes it.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use tonic::Status;
+use tracklab_proto::v1::{GcRequest, GcResponse};
+use tracklab_store::DataDir;
+
+use crate::core::{Core, now_us};
+
+/// Size of everything in a directory tree (best effort).
+fn tree_bytes(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => tree_bytes(&e.path()),
+            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
+}
+
+fn fsync_dir(path: &Path) -> std::io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+/// Moves a run's directory into the trash; returns where it went.
+fn move_to_trash(data: &DataDir, run_id: &str) -> std::io::Result<PathBuf> {
+    let trash = data.trash_dir();
+    std::fs::create_dir_all(&trash)?;
+    let dest = trash.join(format!("{run_id}.{}", now_us()));
+    std::fs::rename(data.run_dir(run_id), &dest)?;
+    fsync_dir(&data.runs_dir())?;
+    fsync_dir(&trash)?;
+    Ok(dest)
+}
+
+/// Deletes whatever an interrupted `gc` left in the trash (at start-up).
+pub fn empty_trash(data: &DataDir) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(data.trash_dir()) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> impl Future<Output = Result<T, Status>> {
+    let task = tokio::task::spawn_blocking(f);
+    async move {
+        task.await
+            .map_err(|e| Status::internal(format!("gc task failed: {e}")))
+    }
+}
+
+pub async fn gc(core: &Core, req: GcRequest) -> Result<GcResponse, Status> {
+    core.wait_applied().await?;
+    let store = core.store.clone();
+    let store_bytes_before = blocking(move || store.size_on_disk()).await?;
+    let mut ids: Vec<String> = core
+        .all_runs()
+        .iter()
+        .filter(|r| r.state.deleted())
+        .map(|r| r.state.run_id().to_string())
+        .collect();
+    ids.sort();
+    let mut resp = GcResponse {
+        store_bytes_before,
+        ..Default::default()
+    };
+    for run_id in ids {
+        let data = core.data.clone();
+        let dir = data.run_dir(&run_id);
+        resp.log_bytes_freed += blocking(move || tree_bytes(&dir)).await?;
+        if !req.dry_run {
+            core.forget_log(&run_id).await?;
+            let id = run_id.clone();
+            let moved = blocking(move || move_to_trash(&data, &id))
+                .await?
+                .map_err(|e| {
+                    Status::internal(format!(
+                        "moving the log of run {run_id} to the trash failed: {e}; the run stays deleted, run gc again after fixing this"
+                    ))
+                })?;
+            core.forget_state(&run_id).await?;
+            if let Err(e) = blocking(move || std::fs::remove_dir_all(&moved)).await? {
+                tracing::warn!(run_id, error = %e, "deleting a trash entry failed; it goes at the next start");
+            }
+            tracing::info!(run_id, "deleted run removed by gc");
+        }
+        resp.removed_runs.push(run_id);
+    }
+    let store = core.store.clone();
+    resp.store_bytes_after = blocking(move || store.size_on_disk()).await?;
+    Ok(resp)
+}
