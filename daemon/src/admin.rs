@@ -88,7 +88,10 @@ impl Admin for AdminService {
         }))
     }
 
-    async fn edit_run(&self, request: Request<EditRunRequest>) -> Result<Response<RunInfo>, Status> {
+    async fn edit_run(
+        &self,
+        request: Request<EditRunRequest>,
+    ) -> Result<Response<RunInfo>, Status> {
         let req = request.into_inner();
         let payloads = edit_payloads(&req)?;
         self.core.wait_applied().await?;

@@ -160,7 +160,9 @@ impl Core {
             .map_err(|_| Status::unavailable("the applier has stopped; restart the daemon"))?;
         rx.await
             .map_err(|_| Status::internal("the applier stopped while removing a run"))?
-            .map_err(|e| Status::internal(format!("removing run {run_id} from the store failed: {e}")))
+            .map_err(|e| {
+                Status::internal(format!("removing run {run_id} from the store failed: {e}"))
+            })
     }
 
     pub async fn rebuild(&self) -> Result<tracklab_store::replay::ReplayReport, Status> {

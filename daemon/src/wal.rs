@@ -522,7 +522,9 @@ impl Wal {
         if let Some(reason) = &log.poisoned {
             return Err(err(
                 Code::Unavailable,
-                format!("run {run_id}: its log failed earlier ({reason}); restart the daemon after checking the disk"),
+                format!(
+                    "run {run_id}: its log failed earlier ({reason}); restart the daemon after checking the disk"
+                ),
             ));
         }
         let first = log.writers.get(&0).copied().unwrap_or(0) + 1;

@@ -33,6 +33,7 @@ async fn refused(conn: &Connection, records: Vec<Record>) -> tonic::Status {
     let req = IngestRequest {
         batch_id: 1,
         records,
+        ..Default::default()
     };
     let result = conn.ingest().stream(once_stream(req)).await;
     let mut stream = match result {

@@ -123,7 +123,11 @@ mod tests {
 
     #[test]
     fn picks_by_id_prefix_and_name() {
-        let runs = vec![run("abc123", "base"), run("abd999", "lr-sweep"), run("x", "abc")];
+        let runs = vec![
+            run("abc123", "base"),
+            run("abd999", "lr-sweep"),
+            run("x", "abc"),
+        ];
         assert_eq!(pick_run(&runs, "abc123").unwrap().run_id, "abc123");
         assert_eq!(pick_run(&runs, "abd").unwrap().run_id, "abd999");
         assert_eq!(pick_run(&runs, "lr-sweep").unwrap().run_id, "abd999");

@@ -130,10 +130,17 @@ pub fn describe(p: Option<&Payload>) -> (&'static str, String) {
                 .join(" "),
         ),
         Some(Payload::Stats(s)) => ("stats", items_text(&s.items)),
-        Some(Payload::Alert(a)) => ("alert", format!("level={} {:?}: {}", a.level, a.title, a.text)),
+        Some(Payload::Alert(a)) => (
+            "alert",
+            format!("level={} {:?}: {}", a.level, a.title, a.text),
+        ),
         Some(Payload::Exit(e)) => (
             "exit",
-            format!("exit_code={}{}", e.exit_code, if e.crashed { " crashed" } else { "" }),
+            format!(
+                "exit_code={}{}",
+                e.exit_code,
+                if e.crashed { " crashed" } else { "" }
+            ),
         ),
     }
 }
@@ -218,9 +225,7 @@ pub fn dump(ctx: &Ctx, path: &Path) -> anyhow::Result<Outcome> {
     let report = match report {
         Ok(r) => r,
         // A closed pipe (`| head`) ends the dump quietly.
-        Err(tracklab_log::ScanError::Callback(e))
-            if e.kind() == std::io::ErrorKind::BrokenPipe =>
-        {
+        Err(tracklab_log::ScanError::Callback(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             return Ok(Outcome::Ok);
         }
         Err(tracklab_log::ScanError::Callback(e)) => return Err(e.into()),

@@ -42,9 +42,7 @@ fn to_rows(run_id: String, series: Vec<Series>) -> RunRows {
 pub fn csv_cell(v: &Value) -> String {
     match &v.kind {
         Some(Kind::Float(f)) if f.is_nan() => "NaN".into(),
-        Some(Kind::Float(f)) if f.is_infinite() => {
-            if *f > 0.0 { "inf" } else { "-inf" }.into()
-        }
+        Some(Kind::Float(f)) if f.is_infinite() => if *f > 0.0 { "inf" } else { "-inf" }.into(),
         Some(Kind::Float(f)) => format!("{f:?}"),
         Some(Kind::Int(i)) => i.to_string(),
         Some(Kind::Bool(b)) => if *b { "true" } else { "false" }.into(),

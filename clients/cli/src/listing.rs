@@ -73,13 +73,15 @@ fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
     }
 }
 
+type RunOrder = dyn Fn(&RunInfo, &RunInfo) -> Ordering;
+
 /// Sorts runs by a `--sort` key; a leading '-' sorts descending.
 fn sort_runs(runs: &mut [RunInfo], key: &str) -> Result<(), UsageError> {
     let (desc, key) = match key.strip_prefix('-') {
         Some(k) => (true, k),
         None => (false, key),
     };
-    let cmp: Box<dyn Fn(&RunInfo, &RunInfo) -> Ordering> = match key {
+    let cmp: Box<RunOrder> = match key {
         "created" => Box::new(|a, b| a.created_us.cmp(&b.created_us)),
         "name" => Box::new(|a, b| a.name.cmp(&b.name)),
         "state" => Box::new(|a, b| state_name(a.state).cmp(state_name(b.state))),
@@ -118,6 +120,9 @@ pub fn ls(ctx: &Ctx, args: LsArgs) -> anyhow::Result<Outcome> {
             .into());
         }
     }
+    let sort_key = args.sort.as_deref().unwrap_or("-created");
+    // A bad sort key is a usage error even before the daemon is asked.
+    sort_runs(&mut [], sort_key)?;
     let req = ListRunsRequest {
         project: args.project.clone().unwrap_or_default(),
         state: args.state.map_or(RunState::Unspecified, state_filter) as i32,
@@ -136,7 +141,7 @@ pub fn ls(ctx: &Ctx, args: LsArgs) -> anyhow::Result<Outcome> {
             .context("listing runs")?;
         anyhow::Ok(resp.into_inner().runs)
     })?;
-    sort_runs(&mut runs, args.sort.as_deref().unwrap_or("-created"))?;
+    sort_runs(&mut runs, sort_key)?;
     if let Some(n) = args.limit {
         runs.truncate(n);
     }

@@ -57,7 +57,9 @@ pub fn verify_file(path: &Path) -> FileReport {
         };
         for rec in batch.records {
             records += 1;
-            let w = writers.entry((rec.run_id.clone(), rec.writer_id)).or_default();
+            let w = writers
+                .entry((rec.run_id.clone(), rec.writer_id))
+                .or_default();
             if w.records == 0 {
                 w.first = rec.seq;
                 if rec.seq != 1 {
@@ -104,7 +106,10 @@ pub fn verify_file(path: &Path) -> FileReport {
                 }
             }
         }
-        Err(e) => problems.push(format!("{e}")),
+        Err(e) => {
+            rep.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            problems.push(format!("{e}"));
+        }
     }
     rep.records = records;
     rep.writers = writers;

@@ -135,9 +135,12 @@ fn offline(data: &DataDir) -> anyhow::Result<ReplayReport> {
                     total.history_points += r.history_points;
                     total.problems.extend(r.problems);
                 }
-                Err(tracklab_store::StoreError::Log { path, source }) => total.problems.push(
-                    format!("run {id}: {}: {source}; the run is left out", path.display()),
-                ),
+                Err(tracklab_store::StoreError::Log { path, source }) => {
+                    total.problems.push(format!(
+                        "run {id}: {}: {source}; the run is left out",
+                        path.display()
+                    ))
+                }
                 Err(e) => return Err(e.into()),
             }
             pb.inc(std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0));
@@ -156,8 +159,7 @@ fn offline(data: &DataDir) -> anyhow::Result<ReplayReport> {
     let old = data.root().join("store.old");
     remove_if_exists(&old)?;
     if live.exists() {
-        std::fs::rename(&live, &old)
-            .with_context(|| format!("moving {} aside", live.display()))?;
+        std::fs::rename(&live, &old).with_context(|| format!("moving {} aside", live.display()))?;
     }
     std::fs::rename(&tmp, &live)
         .with_context(|| format!("moving the rebuilt store into {}", live.display()))?;

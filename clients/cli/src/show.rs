@@ -51,9 +51,7 @@ fn items_table(items: &[Item]) -> String {
 }
 
 fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("  {l}\n"))
-        .collect::<String>()
+    text.lines().map(|l| format!("  {l}\n")).collect::<String>()
 }
 
 pub fn show(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<Outcome> {
@@ -96,7 +94,9 @@ pub fn render_run(r: &RunInfo, series: &[Series]) -> String {
     line("project", r.project.clone());
     let mut state = format!("{} (exit code {})", state_name(r.state), r.exit_code);
     if r.deleted {
-        state.push_str(", deleted: `tracklab runs restore` brings it back, `tracklab gc` removes it");
+        state.push_str(
+            ", deleted: `tracklab runs restore` brings it back, `tracklab gc` removes it",
+        );
     }
     line("state", state);
     line("created", format_time_us(r.created_us));
@@ -214,10 +214,7 @@ pub fn render_run(r: &RunInfo, series: &[Series]) -> String {
     }
     out.push_str(&format!("\n{counts}\n"));
     if r.dropped_steps > 0 || !r.warnings.is_empty() {
-        out.push_str(&format!(
-            "\nwarnings ({} dropped steps)\n",
-            r.dropped_steps
-        ));
+        out.push_str(&format!("\nwarnings ({} dropped steps)\n", r.dropped_steps));
         for w in &r.warnings {
             out.push_str(&format!("  {w}\n"));
         }

@@ -39,8 +39,7 @@ const IN_FLIGHT: usize = 4;
 pub fn collect_logs(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = BTreeSet::new();
     for p in paths {
-        let meta =
-            std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
+        let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
         if meta.is_dir() {
             walk(p, &mut out)?;
         } else {
@@ -127,7 +126,9 @@ fn read_log(path: &Path, tx: &mpsc::Sender<Event>) -> anyhow::Result<()> {
     if !batch.is_empty() {
         send(Event::Batch(batch))?;
     }
-    send(Event::Progress(report.file_len.saturating_sub(last_progress)))?;
+    send(Event::Progress(
+        report.file_len.saturating_sub(last_progress),
+    ))?;
     for p in scan_problems(&report) {
         send(Event::Problem(p))?;
     }

@@ -149,7 +149,10 @@ pub fn catch_up(applier: &mut Applier, data: &DataDir) -> Result<ReplayReport, S
         .filter(|id| ids.binary_search(id).is_err())
         .collect();
     for id in orphans {
-        tracing::info!(run_id = id, "run has no log any more; removing it from the store");
+        tracing::info!(
+            run_id = id,
+            "run has no log any more; removing it from the store"
+        );
         applier.reset_run(&id)?;
     }
     for id in ids {
