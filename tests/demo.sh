@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# The main job: build, start a tracklab-daemon, log a demo training run
-# through it, show what was recorded, stop the daemon.
+# The main job: build, start a tracklab-daemon with the `tracklab` CLI, log
+# two demo training runs through it, show and compare what was recorded,
+# verify the logs, stop the daemon.
 # Usage: bash tests/demo.sh [DATA_DIR]   (default: a fresh temporary dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p tracklab-daemon -p tracklab-client --bin tracklab-daemon --example demo
+cargo build --release -p tracklab-daemon -p tracklab-cli -p tracklab-client \
+  --bin tracklab-daemon --bin tracklab --example demo
 data="${1:-$(mktemp -d -t tracklab-demo.XXXXXX)}"
-out="$(mktemp -t tracklab-daemon-out.XXXXXX)"
-./target/release/tracklab-daemon --data-dir "$data" --port 0 --log-level warn >"$out" &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$out"' EXIT
-# Wait for the daemon's "listening" line (no fixed sleep).
-for _ in $(seq 1 600); do
-  grep -q "listening on" "$out" && break
-  kill -0 $pid 2>/dev/null || { echo "tracklab-daemon failed to start" >&2; exit 1; }
-  sleep 0.1
-done
-grep "listening on" "$out"
-./target/release/examples/demo "$data"
+export TRACKLAB_DIR="$data"
+tl=./target/release/tracklab
+step() { printf '\n$ %s\n' "$*"; "$@"; }
+
+step $tl daemon start --port 0
+trap '$tl daemon stop >/dev/null 2>&1 || true' EXIT
+./target/release/examples/demo "$data" 3e-4
+./target/release/examples/demo "$data" 1e-3
+step $tl ls
+step $tl show tiny-mlp-lr0.001
+step $tl compare tiny-mlp-lr0.0003 tiny-mlp-lr0.001
+step $tl log verify "$data/runs"
+step $tl daemon stop
 echo
 echo "data dir: $data"

@@ -96,3 +96,94 @@ fn sync_without_paths_is_a_usage_error() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("give run log files"), "{}", out.stderr);
 }
+
+/// A run log as another machine's daemon would have written it: a start on
+/// `host`, `steps` history records, and an exit if `finished`.
+fn foreign_log(path: &Path, host: &str, steps: u64, finished: bool) {
+    use tracklab_client::v1::{self, Record, record::Payload};
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(path);
+    let mut w = tracklab_log::LogWriter::create(path).unwrap();
+    let rec = |seq: u64, payload| Record {
+        run_id: "remote-run".into(),
+        writer_id: 0xfeed,
+        seq,
+        timestamp_us: 1_790_000_000_000_000 + seq as i64,
+        payload: Some(payload),
+    };
+    let mut records = vec![rec(
+        1,
+        Payload::RunStart(v1::RunStart {
+            project: "p".into(),
+            host: host.into(),
+            pid: 4_000_000, // no such process here
+            ..Default::default()
+        }),
+    )];
+    for s in 0..steps {
+        records.push(rec(
+            2 + s,
+            Payload::History(v1::PartialHistory {
+                items: vec![item("loss", Kind::Float(s as f64))],
+                ..Default::default()
+            }),
+        ));
+    }
+    if finished {
+        records.push(rec(
+            2 + steps,
+            Payload::Exit(v1::RunExit {
+                exit_code: 0,
+                crashed: false,
+            }),
+        ));
+    }
+    w.append(&tracklab_store::codec::encode_records(&records))
+        .unwrap();
+    w.sync().unwrap();
+}
+
+#[test]
+fn a_run_from_another_host_is_not_judged_by_a_local_pid_and_a_later_sync_completes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _d = Daemon::start(&dir);
+    let log = tmp.path().join("copy/run.tlog");
+    foreign_log(&log, "some-other-machine", 10, false);
+    ok(&dir, &["sync", log.to_str().unwrap()]);
+    // The liveness sweep runs every 100 ms in tests: give it many chances.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let r = json(&dir, &["show", "remote-run"]);
+    assert_eq!(r["state"], "running", "{r}");
+    assert_eq!(r["steps"], 10);
+    // The run went on over there; the next copy brings the rest.
+    foreign_log(&log, "some-other-machine", 25, true);
+    let out = json(&dir, &["sync", log.to_str().unwrap()]);
+    assert_eq!(out["new_records"], 16, "{out}");
+    let r = json(&dir, &["show", "remote-run"]);
+    assert_eq!(r["state"], "finished", "{r}");
+    assert_eq!(r["steps"], 25);
+}
+
+#[test]
+fn an_unfinished_offline_run_of_this_machine_whose_process_is_gone_becomes_crashed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _d = Daemon::start(&dir);
+    let log = tmp.path().join("offline/run.tlog");
+    // No host: as local as a run can be.
+    foreign_log(&log, "", 5, false);
+    ok(&dir, &["sync", log.to_str().unwrap()]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let r = json(&dir, &["show", "remote-run"]);
+        if r["state"] == "crashed" {
+            assert_eq!(r["steps"], 5);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never marked crashed: {r}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

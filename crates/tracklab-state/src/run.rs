@@ -165,6 +165,11 @@ impl RunState {
         self.meta.deleted
     }
 
+    /// The host the run's client said it runs on (empty if it did not say).
+    pub fn host(&self) -> &str {
+        &self.meta.host
+    }
+
     pub fn pid(&self) -> u32 {
         self.meta.pid
     }
