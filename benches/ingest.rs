@@ -25,6 +25,8 @@ struct Args {
     metrics: usize,
     daemon: PathBuf,
     json: Option<PathBuf>,
+    /// Log into this data dir and keep it (default: a temporary dir).
+    keep: Option<PathBuf>,
 }
 
 fn parse_args() -> Args {
@@ -35,6 +37,7 @@ fn parse_args() -> Args {
         metrics: 10,
         daemon: sibling("tracklab-daemon"),
         json: None,
+        keep: None,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -47,6 +50,7 @@ fn parse_args() -> Args {
             "--metrics" => a.metrics = val.parse().unwrap_or(a.metrics),
             "--daemon" => a.daemon = PathBuf::from(val),
             "--json" => a.json = Some(PathBuf::from(val)),
+            "--keep" => a.keep = Some(PathBuf::from(val)),
             other => {
                 eprintln!("unknown argument {other}");
                 std::process::exit(2);
@@ -191,9 +195,16 @@ async fn one_client(
 async fn main() {
     let args = parse_args();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (mut child, _addr) = start_daemon(&args.daemon, tmp.path());
+    let dir = match &args.keep {
+        Some(d) => {
+            std::fs::create_dir_all(d).expect("creating the --keep dir");
+            d.clone()
+        }
+        None => tmp.path().to_path_buf(),
+    };
+    let (mut child, _addr) = start_daemon(&args.daemon, &dir);
     let pid = child.id();
-    let conn = Connection::connect(tmp.path()).await.expect("connect");
+    let conn = Connection::connect(&dir).await.expect("connect");
     let idle_rss = rss_kib(pid, "VmRSS:");
 
     let points = (args.runs * args.steps * args.metrics) as f64;
@@ -201,7 +212,7 @@ async fn main() {
     let mut tasks = Vec::new();
     for r in 0..args.runs {
         tasks.push(tokio::spawn(one_client(
-            Target::DataDir(tmp.path().to_path_buf()),
+            Target::DataDir(dir.clone()),
             format!("bench-{r}"),
             args.steps,
             args.metrics,
@@ -226,8 +237,8 @@ async fn main() {
         .flush(v1::FlushRequest {})
         .await
         .expect("flush");
-    let log_bytes = dir_bytes(&tmp.path().join("runs"));
-    let store_bytes = dir_bytes(&tmp.path().join("store"));
+    let log_bytes = dir_bytes(&dir.join("runs"));
+    let store_bytes = dir_bytes(&dir.join("store"));
 
     let q0 = Instant::now();
     let h = conn

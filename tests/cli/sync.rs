@@ -183,7 +183,10 @@ fn an_unfinished_offline_run_of_this_machine_whose_process_is_gone_becomes_crash
             assert_eq!(r["steps"], 5);
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "never marked crashed: {r}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never marked crashed: {r}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }

@@ -42,10 +42,16 @@ async fn sparkline_series(conn: &Connection, run_id: &str) -> anyhow::Result<Vec
 fn items_table(items: &[Item]) -> String {
     let mut t = Table::new(vec!["key".into(), "value".into()]);
     for it in items {
-        t.push(vec![
-            item_key(&it.path),
-            it.value.as_ref().map(value_to_string).unwrap_or_default(),
-        ]);
+        let key = item_key(&it.path);
+        let value = match it.value.as_ref() {
+            // wandb's `_timestamp` is Unix seconds: show it as a time.
+            Some(v) if key == "_timestamp" => value_as_f64(v)
+                .map(|secs| format_time_us((secs * 1e6) as i64))
+                .unwrap_or_else(|| value_to_string(v)),
+            Some(v) => value_to_string(v),
+            None => String::new(),
+        };
+        t.push(vec![key, value]);
     }
     indent(&t.to_plain())
 }
