@@ -13,7 +13,9 @@ tl() { ./target/release/tracklab --data-dir "$dir/data" "$@"; }
 trap 'tl daemon stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 ./target/release/tracklab-bench-ingest --runs "$runs" --steps "$steps" --metrics "$metrics" \
   --keep "$dir/data" >/dev/null
-rate() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(f"{d[\"points_per_second\"]:.0f} {d[\"history_points\"]} {d[\"seconds\"]:.3f}")'; }
+rate() {
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.0f %d %.3f" % (d["points_per_second"], d["history_points"], d["seconds"]))'
+}
 echo "data: $runs run(s) x $steps steps x $metrics metrics"
 echo "mode     points/s  history_points  seconds"
 off=(); on=()

@@ -120,38 +120,48 @@ fn offline(data: &DataDir) -> anyhow::Result<ReplayReport> {
     let tmp = data.root().join("store.rebuild");
     remove_if_exists(&tmp)?;
     let start = Instant::now();
+    let store =
+        Store::open(&tmp, CACHE_BYTES).with_context(|| format!("creating {}", tmp.display()))?;
+    // Runs are independent: one applier per thread, each over its own runs
+    // (interleaved so big and small runs spread), all into one sled tree.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(ids.len())
+        .max(1);
+    let progress = Progress {
+        pb: &pb,
+        start,
+        points: std::sync::atomic::AtomicU64::new(0),
+    };
+    let parts: Vec<anyhow::Result<ReplayReport>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let mine: Vec<&String> = ids.iter().skip(t).step_by(threads).collect();
+                let store = store.clone();
+                let progress = &progress;
+                scope.spawn(move || replay_runs(data, store, &mine, progress))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a rebuild thread panicked")))
+            })
+            .collect()
+    });
     let mut total = ReplayReport::default();
-    {
-        let store = Store::open(&tmp, CACHE_BYTES)
-            .with_context(|| format!("creating {}", tmp.display()))?;
-        let mut applier = Applier::new(store.clone())?;
-        for id in &ids {
-            let log = data.run_log(id);
-            match replay_run(&mut applier, id, &log) {
-                Ok(r) => {
-                    total.runs += r.runs;
-                    total.frames += r.frames;
-                    total.records += r.records;
-                    total.history_points += r.history_points;
-                    total.problems.extend(r.problems);
-                }
-                Err(tracklab_store::StoreError::Log { path, source }) => {
-                    total.problems.push(format!(
-                        "run {id}: {}: {source}; the run is left out",
-                        path.display()
-                    ))
-                }
-                Err(e) => return Err(e.into()),
-            }
-            pb.inc(std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0));
-            let secs = start.elapsed().as_secs_f64().max(1e-3);
-            pb.set_message(format!(
-                "{:.0} points/s",
-                total.history_points as f64 / secs
-            ));
-        }
-        store.flush()?;
+    for part in parts {
+        let r = part?;
+        total.runs += r.runs;
+        total.frames += r.frames;
+        total.records += r.records;
+        total.history_points += r.history_points;
+        total.problems.extend(r.problems);
     }
+    total.problems.sort();
+    store.flush()?;
+    drop(store);
     pb.finish_and_clear();
     total.elapsed_ms = start.elapsed().as_millis() as u64;
     // Swap: old store aside, new store in, old store gone.
@@ -166,6 +176,53 @@ fn offline(data: &DataDir) -> anyhow::Result<ReplayReport> {
     File::open(data.root())?.sync_all()?;
     remove_if_exists(&old)?;
     drop(lock);
+    Ok(total)
+}
+
+/// Progress shared by the rebuild threads.
+struct Progress<'a> {
+    pb: &'a ProgressBar,
+    start: Instant,
+    points: std::sync::atomic::AtomicU64,
+}
+
+/// Replays some runs' logs with an applier of their own.
+fn replay_runs(
+    data: &DataDir,
+    store: Store,
+    ids: &[&String],
+    progress: &Progress<'_>,
+) -> anyhow::Result<ReplayReport> {
+    let mut applier = Applier::new(store)?;
+    let mut total = ReplayReport::default();
+    for id in ids {
+        let log = data.run_log(id);
+        match replay_run(&mut applier, id, &log) {
+            Ok(r) => {
+                total.runs += r.runs;
+                total.frames += r.frames;
+                total.records += r.records;
+                total.history_points += r.history_points;
+                total.problems.extend(r.problems);
+                progress
+                    .points
+                    .fetch_add(r.history_points, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(tracklab_store::StoreError::Log { path, source }) => total.problems.push(format!(
+                "run {id}: {}: {source}; the run is left out",
+                path.display()
+            )),
+            Err(e) => return Err(e.into()),
+        }
+        progress
+            .pb
+            .inc(std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0));
+        let secs = progress.start.elapsed().as_secs_f64().max(1e-3);
+        let points = progress.points.load(std::sync::atomic::Ordering::Relaxed);
+        progress
+            .pb
+            .set_message(format!("{:.0} points/s", points as f64 / secs));
+    }
     Ok(total)
 }
 
