@@ -120,53 +120,10 @@ pub fn value_as_f64(v: &Value) -> Option<f64> {
     }
 }
 
-/// The daemon's flat key for a path: elements joined with `.`, where a `.`
-/// inside an element is written `\.` and a `\` is written `\\` (so that the
-/// key names exactly one path; see `tracklab-state`'s `key_name`).
-pub fn item_key(path: &[String]) -> String {
-    let mut out = String::with_capacity(path.iter().map(|s| s.len() + 1).sum());
-    for (i, element) in path.iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        for c in element.chars() {
-            if c == '.' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Splits a flat key into its path; the inverse of [`item_key`].
-///
-/// `.` separates elements, `\.` is a literal dot and `\\` a backslash; a `\`
-/// before anything else is kept literally (wandb's rule for metric names).
-/// The empty string is the empty path.
-pub fn split_key(key: &str) -> Vec<String> {
-    if key.is_empty() {
-        return Vec::new();
-    }
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut chars = key.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.peek() {
-                Some(&next @ ('.' | '\\')) => {
-                    current.push(next);
-                    chars.next();
-                }
-                _ => current.push('\\'),
-            },
-            '.' => parts.push(std::mem::take(&mut current)),
-            other => current.push(other),
-        }
-    }
-    parts.push(current);
-    parts
-}
+/// The daemon's flat key for a path (elements joined with `.`, a literal
+/// `.` written `\.` and `\` written `\\`), and its inverse: the same
+/// functions the daemon uses, so the CLI names keys exactly as it does.
+pub use tracklab_state::{key_name as item_key, split_key_name as split_key};
 
 /// Unix time in microseconds as `YYYY-MM-DD HH:MM:SS` (UTC); `0` is `-`.
 pub fn format_time_us(us: i64) -> String {
