@@ -7,6 +7,36 @@ use anyhow::{Context, anyhow};
 use tracklab_client::Connection;
 use tracklab_proto::v1::{ListRunsRequest, RunInfo};
 
+/// Writes to standard output. A closed pipe (`tracklab ls | head`) ends
+/// the program quietly instead of panicking as `println!` would.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+/// `println!` through [`emit`].
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::ctx::emit(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` through [`emit`].
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::ctx::emit(&format!($($arg)*))
+    };
+}
+
 /// How a command ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

@@ -56,9 +56,11 @@ fn tail_lines(path: &Path, n: usize) -> String {
 
 pub fn start(ctx: &Ctx, args: StartArgs) -> anyhow::Result<Outcome> {
     if let Ok(s) = ctx.block_on(try_status(ctx)) {
-        println!(
+        crate::outln!(
             "tracklab-daemon already runs for {} at {} (pid {})",
-            s.data_dir, s.address, s.pid
+            s.data_dir,
+            s.address,
+            s.pid
         );
         return Ok(Outcome::Ok);
     }
@@ -108,7 +110,7 @@ pub fn start(ctx: &Ctx, args: StartArgs) -> anyhow::Result<Outcome> {
         if let Ok(s) = ctx.block_on(try_status(ctx))
             && s.pid == child.id()
         {
-            println!(
+            crate::outln!(
                 "tracklab-daemon started for {} at {} (pid {}); log: {}",
                 s.data_dir,
                 s.address,
@@ -137,7 +139,7 @@ pub fn stop(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let status = match ctx.block_on(try_status(ctx)) {
         Ok(s) => s,
         Err(_) => {
-            println!("no tracklab-daemon runs for {}", ctx.data_dir.display());
+            crate::outln!("no tracklab-daemon runs for {}", ctx.data_dir.display());
             return Ok(Outcome::Ok);
         }
     };
@@ -160,7 +162,7 @@ pub fn stop(ctx: &Ctx) -> anyhow::Result<Outcome> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    println!("tracklab-daemon (pid {}) stopped", status.pid);
+    crate::outln!("tracklab-daemon (pid {}) stopped", status.pid);
     Ok(Outcome::Ok)
 }
 
@@ -180,7 +182,7 @@ pub fn status(ctx: &Ctx) -> anyhow::Result<Outcome> {
             "last_error": s.last_error,
             "problems": s.problems,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         let mut t = Table::new(vec!["".into(), "".into()]);
         let rows = [
@@ -206,11 +208,11 @@ pub fn status(ctx: &Ctx) -> anyhow::Result<Outcome> {
         }
         // The table's header row is empty: print the rows only.
         let plain = t.to_plain();
-        println!("{}", plain.lines().skip(1).collect::<Vec<_>>().join("\n"));
+        crate::outln!("{}", plain.lines().skip(1).collect::<Vec<_>>().join("\n"));
         if !s.problems.is_empty() {
-            println!("problems found in the logs at start-up:");
+            crate::outln!("problems found in the logs at start-up:");
             for p in &s.problems {
-                println!("  {p}");
+                crate::outln!("  {p}");
             }
         }
     }
@@ -227,7 +229,7 @@ pub fn logs(ctx: &Ctx, lines: usize, follow: bool) -> anyhow::Result<Outcome> {
     }
     let text = tail_lines(&path, lines);
     if !text.is_empty() {
-        println!("{text}");
+        crate::outln!("{text}");
     }
     if !follow {
         return Ok(Outcome::Ok);

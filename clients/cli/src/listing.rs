@@ -147,7 +147,7 @@ pub fn ls(ctx: &Ctx, args: LsArgs) -> anyhow::Result<Outcome> {
     }
     if ctx.json {
         let all: Vec<_> = runs.iter().map(run_json).collect();
-        println!("{}", serde_json::to_string_pretty(&all)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&all)?);
         return Ok(Outcome::Ok);
     }
     let columns = if args.columns.is_empty() {
@@ -188,9 +188,9 @@ pub fn ls(ctx: &Ctx, args: LsArgs) -> anyhow::Result<Outcome> {
         t.push(row);
     }
     if runs.is_empty() {
-        println!("no runs match");
+        crate::outln!("no runs match");
     } else {
-        print!("{}", t.to_plain());
+        crate::out!("{}", t.to_plain());
     }
     Ok(Outcome::Ok)
 }
@@ -226,11 +226,11 @@ pub fn projects(ctx: &Ctx) -> anyhow::Result<Outcome> {
                 json!({"project": name, "runs": p.runs, "running": p.running, "last_activity_us": p.last_us})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&all)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&all)?);
         return Ok(Outcome::Ok);
     }
     if by.is_empty() {
-        println!("no runs yet");
+        crate::outln!("no runs yet");
         return Ok(Outcome::Ok);
     }
     let mut t = Table::new(
@@ -247,7 +247,7 @@ pub fn projects(ctx: &Ctx) -> anyhow::Result<Outcome> {
             format_time_us(p.last_us),
         ]);
     }
-    print!("{}", t.to_plain());
+    crate::out!("{}", t.to_plain());
     Ok(Outcome::Ok)
 }
 

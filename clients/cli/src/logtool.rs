@@ -168,10 +168,10 @@ pub fn verify(ctx: &Ctx, paths: &[PathBuf]) -> anyhow::Result<Outcome> {
     let reports: Vec<FileReport> = files.iter().map(|f| verify_file(f)).collect();
     if ctx.json {
         let all: Vec<_> = reports.iter().map(to_json).collect();
-        println!("{}", serde_json::to_string_pretty(&all)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&all)?);
     } else {
         for r in &reports {
-            print!("{}", render(r));
+            crate::out!("{}", render(r));
         }
     }
     let bad = reports.iter().filter(|r| !r.problems.is_empty()).count();

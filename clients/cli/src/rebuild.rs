@@ -64,16 +64,20 @@ pub fn rebuild(ctx: &Ctx) -> anyhow::Result<Outcome> {
             "points_per_second": rate,
             "problems": report.problems,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
+        crate::outln!(
             "rebuilt {} runs from their logs: {} records, {} history points in {:.2} s ({:.0} points/s)",
-            report.runs, report.records, report.history_points, secs, rate
+            report.runs,
+            report.records,
+            report.history_points,
+            secs,
+            rate
         );
         if !report.problems.is_empty() {
-            println!("damage found ({}):", report.problems.len());
+            crate::outln!("damage found ({}):", report.problems.len());
             for p in &report.problems {
-                println!("  {p}");
+                crate::outln!("  {p}");
             }
         }
     }

@@ -31,9 +31,9 @@ async fn edit(
 
 fn report(ctx: &Ctx, run: &RunInfo, what: &str) -> anyhow::Result<()> {
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&run_json(run))?);
+        crate::outln!("{}", serde_json::to_string_pretty(&run_json(run))?);
     } else {
-        println!("run {} {:?}: {what}", run.run_id, run.name);
+        crate::outln!("run {} {:?}: {what}", run.run_id, run.name);
     }
     Ok(())
 }
@@ -141,14 +141,14 @@ pub fn gc(ctx: &Ctx, dry_run: bool) -> anyhow::Result<Outcome> {
             "store_bytes_before": r.store_bytes_before,
             "store_bytes_after": r.store_bytes_after,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(Outcome::Ok);
     }
     let verb = if dry_run { "would remove" } else { "removed" };
     if r.removed_runs.is_empty() {
-        println!("no deleted runs to remove");
+        crate::outln!("no deleted runs to remove");
     } else {
-        println!(
+        crate::outln!(
             "{verb} {} deleted run(s): {} ({} bytes of logs)",
             r.removed_runs.len(),
             r.removed_runs.join(", "),

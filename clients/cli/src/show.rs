@@ -80,9 +80,9 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<Outcome> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            crate::outln!("{}", serde_json::to_string_pretty(&v)?);
         } else {
-            print!("{}", render_run(&run, &series));
+            crate::out!("{}", render_run(&run, &series));
         }
         Ok(Outcome::Ok)
     })
@@ -250,12 +250,12 @@ async fn print_console(ctx: &Ctx, conn: &Connection, run_id: &str) -> anyhow::Re
                 } else {
                     "stdout"
                 };
-                println!(
+                crate::outln!(
                     "{}",
                     json!({"stream": stream, "line": l.line, "timestamp_us": l.timestamp_us})
                 );
             } else {
-                println!("{}", l.line);
+                crate::outln!("{}", l.line);
             }
         }
         if lines.len() < CONSOLE_PAGE as usize {
@@ -289,9 +289,9 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> anyhow::Result<Outcome> {
         args.format
     };
     match format {
-        CompareFormat::Md => print!("{}", crate::compare::render_markdown(&c)),
-        CompareFormat::Csv => print!("{}", crate::compare::render_csv(&c)),
-        CompareFormat::Json => println!(
+        CompareFormat::Md => crate::out!("{}", crate::compare::render_markdown(&c)),
+        CompareFormat::Csv => crate::out!("{}", crate::compare::render_csv(&c)),
+        CompareFormat::Json => crate::outln!(
             "{}",
             serde_json::to_string_pretty(&crate::compare::to_json(&c))?
         ),

@@ -190,9 +190,9 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> anyhow::Result<Outcome> {
             "problems": totals.problems,
             "seconds": secs,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
+        crate::outln!(
             "synced {} run{} from {} file{}: {} records, {new} new, {} already present (skipped); {:.0} records/s",
             totals.runs.len(),
             plural(totals.runs.len() as u64),
@@ -203,15 +203,15 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> anyhow::Result<Outcome> {
             totals.records as f64 / secs.max(1e-9),
         );
         if totals.warnings > 0 {
-            println!(
+            crate::outln!(
                 "{} warnings from the daemon (see `tracklab show RUN`)",
                 totals.warnings
             );
         }
         if !totals.problems.is_empty() {
-            println!("damage found ({}):", totals.problems.len());
+            crate::outln!("damage found ({}):", totals.problems.len());
             for p in &totals.problems {
-                println!("  {p}");
+                crate::outln!("  {p}");
             }
         }
     }
