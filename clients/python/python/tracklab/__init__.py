@@ -1,0 +1,209 @@
+"""TrackLab: local-first experiment tracking with wandb's API.
+
+    import tracklab as wandb
+
+    run = wandb.init(project="mnist", config={"lr": 1e-3})
+    wandb.log({"loss": 0.5})
+    wandb.finish()
+
+Runs go to the machine's tracklab-daemon (found through the data dir,
+`TRACKLAB_DIR` or ~/.tracklab; started if none runs). `log()` only enqueues;
+`finish()` returns once every record is durable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+from pathlib import Path
+from typing import Any
+
+from tracklab import _daemon, _metadata, _state
+from tracklab._native import NativeRun
+from tracklab._native import __version__ as __version__
+from tracklab.api import Api
+from tracklab.errors import ConfigError, DaemonNotRunning, Error, UsageError
+from tracklab.sdk.config import Config, _to_dict
+from tracklab.sdk.disabled import DisabledRun
+from tracklab.sdk.run import Run
+
+run: Run | None = None
+config: Any = _state._PreInit("config")
+summary: Any = _state._PreInit("summary")
+
+_ID_CHARS = string.ascii_lowercase + string.digits
+
+
+def _env(*names: str) -> str | None:
+    for n in names:
+        v = os.environ.get(n)
+        if v:
+            return v
+    return None
+
+
+def _resume_mode(resume: bool | str | None) -> str:
+    if resume is None or resume is False:
+        return "never"
+    if resume is True or resume == "auto":
+        return "allow"
+    if resume in ("allow", "must", "never"):
+        return resume
+    raise UsageError(f"resume={resume!r}: use 'allow', 'must', 'never', True or False")
+
+
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    config: Any = None,
+    tags: list[str] | tuple[str, ...] | None = None,
+    notes: str | None = None,
+    group: str | None = None,
+    job_type: str | None = None,
+    id: str | None = None,  # noqa: A002 - wandb's parameter name
+    resume: bool | str | None = None,
+    mode: str | None = None,
+    dir: str | os.PathLike[str] | None = None,  # noqa: A002 - wandb's parameter name
+    reinit: bool | str | None = None,
+    settings: Any = None,
+    allow_val_change: bool | None = None,
+    config_exclude_keys: list[str] | None = None,
+    config_include_keys: list[str] | None = None,
+    fork_from: str | None = None,
+    **_ignored: Any,
+) -> Run | DisabledRun:
+    """Starts a run (wandb.init). Returns the run; also sets tracklab.run,
+    tracklab.config and tracklab.summary."""
+    mode = mode or _env("TRACKLAB_MODE", "WANDB_MODE") or "online"
+    if mode in ("disabled", "dryrun") or _env("WANDB_DISABLED") in ("true", "1"):
+        return DisabledRun(config)
+    if mode == "offline":
+        raise UsageError(
+            "mode='offline' is not available in this build yet: run with a tracklab-daemon "
+            "(mode='online') or mode='disabled'"
+        )
+    if mode not in ("online", "run", "shared"):
+        raise UsageError(f"mode={mode!r}: use 'online', 'offline' or 'disabled'")
+
+    previous = _state.current()
+    if previous is not None:
+        if reinit == "return_previous":
+            return previous
+        previous.finish()
+
+    data_dir = Path(dir) if dir is not None else _daemon.data_dir()
+    project = project or _env("TRACKLAB_PROJECT", "WANDB_PROJECT") or "uncategorized"
+    run_id = (
+        id
+        or _env("TRACKLAB_RUN_ID", "WANDB_RUN_ID")
+        or "".join(secrets.choice(_ID_CHARS) for _ in range(8))
+    )
+    name = name or _env("TRACKLAB_NAME", "WANDB_NAME") or run_id
+    tags = list(tags or [])
+    cfg_items = _to_dict(config)
+    if config_exclude_keys:
+        cfg_items = {k: v for k, v in cfg_items.items() if k not in config_exclude_keys}
+    if config_include_keys:
+        cfg_items = {k: v for k, v in cfg_items.items() if k in config_include_keys}
+    cfg = Config()
+    cfg.update(cfg_items, allow_val_change=allow_val_change)
+
+    start: dict[str, Any] = {
+        "project": project,
+        "name": name,
+        "group": group or _env("TRACKLAB_RUN_GROUP", "WANDB_RUN_GROUP") or "",
+        "job_type": job_type or _env("TRACKLAB_JOB_TYPE", "WANDB_JOB_TYPE") or "",
+        "tags": tags,
+        "notes": notes or "",
+        "config": cfg.as_dict(),
+        "resume": _resume_mode(resume),
+        **_metadata.collect(),
+    }
+    if fork_from:
+        fork_run, _, step = fork_from.partition("?_step=")
+        start["fork_from"] = (fork_run, int(step or 0))
+
+    _daemon.ensure_daemon(data_dir)
+    native = NativeRun(str(data_dir), run_id, start, _convert_fallback())
+    starting_step = 0
+    resumed = False
+    if start["resume"] != "never":
+        info = _daemon.connect(data_dir).get_run(run_id)
+        resumed = bool(info["resumed"])
+        starting_step = int(info["next_step"])
+        # What the earlier segments recorded comes back (wandb restores it).
+        merged = dict(info["config"])
+        merged.update(cfg.as_dict())
+        cfg = Config()
+        cfg._set(merged, True)
+    new_run = Run(
+        native,
+        run_id=run_id,
+        data_dir=data_dir,
+        project=project,
+        name=name,
+        group=start["group"],
+        job_type=start["job_type"],
+        tags=tags,
+        notes=start["notes"],
+        config=cfg,
+        resumed=resumed,
+        starting_step=starting_step,
+    )
+    _state.set_current(new_run)
+    return new_run
+
+
+def _convert_fallback() -> Any:
+    from tracklab._convert import fallback
+
+    return fallback
+
+
+def _need_run() -> Run:
+    r = _state.current()
+    if r is None:
+        raise Error("You must call tracklab.init() before using the run")
+    return r
+
+
+def log(data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+    _need_run().log(data, step=step, commit=commit)
+
+
+def define_metric(name: str, *args: Any, **kwargs: Any) -> None:
+    _need_run().define_metric(name, *args, **kwargs)
+
+
+def alert(title: str, text: str, level: str | int = "INFO", **kwargs: Any) -> None:
+    _need_run().alert(title, text, level, **kwargs)
+
+
+def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
+    r = _state.current()
+    if r is not None:
+        r.finish(exit_code=exit_code, quiet=quiet)
+
+
+join = finish
+
+
+__all__ = [
+    "Api",
+    "Config",
+    "ConfigError",
+    "DaemonNotRunning",
+    "Error",
+    "Run",
+    "UsageError",
+    "alert",
+    "config",
+    "define_metric",
+    "finish",
+    "init",
+    "join",
+    "log",
+    "run",
+    "summary",
+]

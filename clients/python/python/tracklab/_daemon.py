@@ -1,0 +1,83 @@
+"""Finding the data dir's tracklab-daemon, or starting one that outlives the script."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from tracklab._native import DaemonNotRunning, NativeQuery
+
+#: How long init() waits for a daemon it started.
+START_TIMEOUT_S = 30.0
+
+
+def data_dir() -> Path:
+    """The data dir: TRACKLAB_DIR, else ~/.tracklab."""
+    d = os.environ.get("TRACKLAB_DIR")
+    return Path(d) if d else Path.home() / ".tracklab"
+
+
+def daemon_binary() -> str | None:
+    """TRACKLAB_DAEMON_BIN, a binary shipped in the package, or PATH."""
+    explicit = os.environ.get("TRACKLAB_DAEMON_BIN")
+    if explicit:
+        return explicit
+    bundled = Path(__file__).parent / "bin" / "tracklab-daemon"
+    if bundled.is_file():
+        return str(bundled)
+    return shutil.which("tracklab-daemon")
+
+
+def connect(root: Path) -> NativeQuery:
+    return NativeQuery(str(root))
+
+
+def ensure_daemon(root: Path) -> None:
+    """Returns once a daemon answers for `root`, starting one if needed."""
+    try:
+        connect(root)
+        return
+    except DaemonNotRunning:
+        pass
+    binary = daemon_binary()
+    if binary is None:
+        raise DaemonNotRunning(
+            f"no tracklab-daemon runs for {root} and none can be started: put tracklab-daemon "
+            "on PATH or set TRACKLAB_DAEMON_BIN (or use mode='offline')"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    log = open(root / "daemon.log", "ab")  # noqa: SIM115 - handed to the child
+    try:
+        proc = subprocess.Popen(
+            [binary, "--data-dir", str(root)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # outlives this script and its Ctrl-C
+            close_fds=True,
+        )
+    finally:
+        log.close()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            connect(root)
+            return
+        except DaemonNotRunning:
+            pass
+        code = proc.poll()
+        if code is not None:
+            # Another process may have won the race to start it.
+            try:
+                connect(root)
+                return
+            except DaemonNotRunning:
+                tail = (root / "daemon.log").read_text(errors="replace")[-2000:]
+                raise DaemonNotRunning(
+                    f"tracklab-daemon exited at start with code {code}; its log:\n{tail}"
+                ) from None
+        time.sleep(0.05)
+    raise DaemonNotRunning(f"tracklab-daemon did not answer within {START_TIMEOUT_S:.0f} s")

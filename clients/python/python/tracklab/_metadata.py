@@ -1,0 +1,62 @@
+"""What a run records about where it ran: git, host, user, Python, command."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import platform
+import socket
+import subprocess
+import sys
+from typing import Any
+
+
+def _git(*args: str, cwd: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=2, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_info(cwd: str | None = None) -> dict[str, Any] | None:
+    cwd = cwd or os.getcwd()
+    commit = _git("rev-parse", "HEAD", cwd=cwd)
+    if commit is None:
+        return None
+    status = _git("status", "--porcelain", "--untracked-files=no", cwd=cwd)
+    return {
+        "commit": commit,
+        "branch": _git("rev-parse", "--abbrev-ref", "HEAD", cwd=cwd) or "",
+        "remote": _git("config", "--get", "remote.origin.url", cwd=cwd) or "",
+        "dirty": bool(status),
+    }
+
+
+def host() -> str:
+    try:
+        with open("/proc/sys/kernel/hostname") as f:
+            return f.read().strip()
+    except OSError:
+        return socket.gethostname()
+
+
+def user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not an error
+        return ""
+
+
+def collect() -> dict[str, Any]:
+    argv = list(sys.argv)
+    return {
+        "host": host(),
+        "user": user(),
+        "python": platform.python_version(),
+        "program": argv[0] if argv else "",
+        "args": argv[1:],
+        "git": git_info(),
+    }

@@ -1,0 +1,271 @@
+"""`tracklab.Api()`: reading runs back, as wandb's public API does
+(`wandb/apis/public`): `runs(path, filters=, order=)`, `run(path)`, and per
+run `history`, `scan_history`, `summary`, `config`, `state`, `update()`.
+
+Filters are wandb's MongoDB-style dicts, evaluated here over the project's
+runs: `$and $or $nor $eq $ne $gt $gte $lt $lte $in $nin $regex $exists` on
+`config.KEY` (or `config.KEY.value`), `summary_metrics.KEY`, `tags`,
+`state`, `created_at`, `display_name`, `name`, `group`, `jobType`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from tracklab import _daemon
+from tracklab._native import NativeQuery
+
+
+def _created_at(d: dict[str, Any]) -> str:
+    ts = _dt.datetime.fromtimestamp(d["created_us"] / 1e6, tz=_dt.timezone.utc)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _lookup(tree: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    node: Any = tree
+    for part in dotted.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False, None
+    return True, node
+
+
+def _field(d: dict[str, Any], field: str) -> tuple[bool, Any]:
+    if field.startswith("config."):
+        key = field[len("config.") :]
+        found, v = _lookup(d["config"], key)
+        if not found and key.endswith(".value"):
+            found, v = _lookup(d["config"], key[: -len(".value")])
+        return found, v
+    if field.startswith("summary_metrics.") or field.startswith("summary."):
+        return _lookup(d["summary"], field.split(".", 1)[1])
+    simple = {
+        "tags": d["tags"],
+        "state": d["state"],
+        "created_at": _created_at(d),
+        "createdAt": _created_at(d),
+        "display_name": d["name"],
+        "displayName": d["name"],
+        "name": d["id"],
+        "id": d["id"],
+        "group": d["group"],
+        "jobType": d["job_type"],
+        "job_type": d["job_type"],
+        "project": d["project"],
+    }
+    if field in simple:
+        return True, simple[field]
+    raise ValueError(f"cannot filter or order on {field!r}")
+
+
+def _compare(op: str, have: Any, want: Any) -> bool:
+    try:
+        if op == "$gt":
+            return have > want
+        if op == "$gte":
+            return have >= want
+        if op == "$lt":
+            return have < want
+        if op == "$lte":
+            return have <= want
+    except TypeError:
+        return False
+    raise ValueError(f"unknown operator {op}")
+
+
+def _match_value(have: Any, found: bool, cond: Any) -> bool:
+    if not isinstance(cond, dict) or not any(str(k).startswith("$") for k in cond):
+        # Equality; a list field (tags) matches when it contains the value.
+        if isinstance(have, list) and not isinstance(cond, list):
+            return cond in have
+        return found and have == cond
+    for op, want in cond.items():
+        if op == "$eq":
+            ok = _match_value(have, found, want)
+        elif op == "$ne":
+            ok = not _match_value(have, found, want)
+        elif op in ("$gt", "$gte", "$lt", "$lte"):
+            ok = found and _compare(op, have, want)
+        elif op == "$in":
+            ok = found and (
+                any(x in want for x in have) if isinstance(have, list) else have in want
+            )
+        elif op == "$nin":
+            ok = not found or (
+                not any(x in want for x in have) if isinstance(have, list) else have not in want
+            )
+        elif op == "$regex":
+            ok = found and isinstance(have, str) and re.search(want, have) is not None
+        elif op == "$exists":
+            ok = found == bool(want)
+        else:
+            raise ValueError(f"unknown filter operator {op!r}")
+        if not ok:
+            return False
+    return True
+
+
+def matches(d: dict[str, Any], flt: dict[str, Any] | None) -> bool:
+    """Whether run dict `d` satisfies a MongoDB-style filter."""
+    if not flt:
+        return True
+    for key, cond in flt.items():
+        if key == "$and":
+            if not all(matches(d, f) for f in cond):
+                return False
+        elif key == "$or":
+            if not any(matches(d, f) for f in cond):
+                return False
+        elif key == "$nor":
+            if any(matches(d, f) for f in cond):
+                return False
+        else:
+            found, have = _field(d, key)
+            if not _match_value(have, found, cond):
+                return False
+    return True
+
+
+class Run:
+    """A run read back through the API."""
+
+    def __init__(self, query: NativeQuery, d: dict[str, Any]) -> None:
+        self._q = query
+        self._load(d)
+
+    def _load(self, d: dict[str, Any]) -> None:
+        self._d = d
+        self.id: str = d["id"]
+        self.name: str = d["name"]
+        self.project: str = d["project"]
+        self.group: str = d["group"]
+        self.job_type: str = d["job_type"]
+        self.tags: list[str] = list(d["tags"])
+        self.notes: str = d["notes"]
+        self.state: str = d["state"]
+        self.config: dict[str, Any] = d["config"]
+        self.summary: dict[str, Any] = d["summary"]
+        self.created_at: str = _created_at(d)
+        self.metadata = {
+            "host": d["host"],
+            "username": d["user"],
+            "python": d["python"],
+            "program": d["program"],
+            "args": d["args"],
+            "git": d["git"],
+        }
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+    @display_name.setter
+    def display_name(self, value: str) -> None:
+        self.name = value
+
+    @property
+    def path(self) -> list[str]:
+        return [self.project, self.id]
+
+    @property
+    def lastHistoryStep(self) -> int:  # noqa: N802 - wandb's name
+        return int(self._d["next_step"]) - 1
+
+    def _rows(self, keys: list[str] | None, max_points: int = 0) -> list[dict[str, Any]]:
+        series = self._q.history(self.id, keys=keys, max_points=max_points)
+        rows: dict[int, dict[str, Any]] = {}
+        for key, (steps, values) in series.items():
+            for s, v in zip(steps, values, strict=True):
+                rows.setdefault(s, {"_step": s})[key] = v
+        return [rows[s] for s in sorted(rows)]
+
+    def history(
+        self,
+        samples: int = 500,
+        keys: list[str] | None = None,
+        x_axis: str = "_step",
+        pandas: bool = True,
+        stream: str = "default",
+    ) -> Any:
+        """Sampled history (at most `samples` points per key, min/max kept)."""
+        wanted = list(keys) if keys else None
+        if wanted is not None and x_axis not in wanted:
+            wanted.append(x_axis)
+        rows = self._rows(wanted, max_points=samples)
+        if keys:
+            rows = [r for r in rows if all(k in r for k in keys)]
+        if pandas:
+            import pandas as pd
+
+            return pd.DataFrame.from_records(rows)
+        return rows
+
+    def scan_history(
+        self,
+        keys: list[str] | None = None,
+        page_size: int = 1000,
+        min_step: int | None = None,
+        max_step: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every row (unsampled), in step order."""
+        rows = self._rows(list(keys) if keys else None)
+        for r in rows:
+            if min_step is not None and r["_step"] < min_step:
+                continue
+            if max_step is not None and r["_step"] >= max_step:
+                continue
+            if keys and not all(k in r for k in keys):
+                continue
+            yield r
+
+    def update(self) -> None:
+        """Saves changes to name, notes and tags."""
+        d = self._q.edit_run(self.id, name=self.name, notes=self.notes, tags=list(self.tags))
+        self._load(d)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.project}/{self.id} ({self.state})>"
+
+
+def _sort_key(order: str) -> tuple[bool, str]:
+    desc = order.startswith("-")
+    return desc, order.lstrip("+-")
+
+
+class Api:
+    def __init__(self, overrides: dict[str, Any] | None = None, **_: Any) -> None:
+        self._data_dir = _daemon.data_dir()
+        self._q = NativeQuery(str(self._data_dir))
+
+    def runs(
+        self,
+        path: str | None = None,
+        filters: dict[str, Any] | None = None,
+        order: str = "+created_at",
+        per_page: int = 50,
+        include_deleted: bool = False,
+    ) -> list[Run]:
+        project = path.split("/")[-1] if path else None
+        found = [d for d in self._q.list_runs(project, include_deleted) if matches(d, filters)]
+        desc, field = _sort_key(order or "+created_at")
+        if field in ("created_at", "createdAt"):
+            found.sort(key=lambda d: (d["created_us"], d["id"]), reverse=desc)
+        else:
+
+            def key(d: dict[str, Any]) -> tuple[int, Any]:
+                ok, v = _field(d, field)
+                return (0, v) if ok and v is not None else (1, 0)
+
+            present = [d for d in found if key(d)[0] == 0]
+            absent = [d for d in found if key(d)[0] == 1]
+            present.sort(key=lambda d: key(d)[1], reverse=desc)
+            found = present + absent
+        return [Run(self._q, d) for d in found]
+
+    def run(self, path: str) -> Run:
+        run_id = path.split("/")[-1]
+        return Run(self._q, self._q.get_run(run_id))

@@ -1,0 +1,1 @@
+"""The run-side SDK: Run, Config, Summary."""

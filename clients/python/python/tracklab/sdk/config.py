@@ -1,0 +1,128 @@
+"""`run.config`: wandb's Config semantics (wandb/sdk/wandb_config.py).
+
+Dict and attribute access; `update(d, allow_val_change=)`, `setdefaults`,
+`get`, `keys`/`items` (which hide `_`-prefixed keys), `as_dict`. Changing an
+existing key to a different value without `allow_val_change` raises
+ConfigError. Every change is sent to the daemon as a config record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from tracklab.errors import ConfigError
+
+Sender = Callable[[dict[str, Any], list[list[str]]], None]
+
+
+def _clean_key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"config key {key!r} is not a string: config keys must be strings")
+    return key.strip("-")
+
+
+def _to_dict(d: Any) -> dict[str, Any]:
+    if d is None:
+        return {}
+    if isinstance(d, Mapping):
+        return dict(d)
+    # argparse.Namespace, dataclass-like objects.
+    if hasattr(d, "__dict__"):
+        return {k: v for k, v in vars(d).items() if not k.startswith("__")}
+    raise TypeError(f"config must be a dict or a namespace, got {type(d).__name__}")
+
+
+class Config:
+    """A run's config; assignments are recorded in the run."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_items", {})
+        object.__setattr__(self, "_locked", set())
+        object.__setattr__(self, "_send", None)
+
+    # -- wiring --------------------------------------------------------
+    def _attach(self, send: Sender | None) -> None:
+        object.__setattr__(self, "_send", send)
+
+    def _emit(self, update: dict[str, Any], remove: list[list[str]] | None = None) -> None:
+        send = self._send
+        if send is not None and (update or remove):
+            send(update, remove or [])
+
+    def _set(self, updates: dict[str, Any], allow_val_change: bool | None) -> None:
+        changed: dict[str, Any] = {}
+        for raw, value in updates.items():
+            key = _clean_key(raw)
+            if key in self._locked:
+                continue
+            if key in self._items and not allow_val_change and not _same(self._items[key], value):
+                raise ConfigError(
+                    f"Attempted to change value of key {key!r} from {self._items[key]!r} "
+                    f"to {value!r}. If you really want to do this, pass "
+                    "allow_val_change=True to config.update()"
+                )
+            self._items[key] = value
+            changed[key] = value
+        self._emit(changed)
+
+    # -- wandb's API ---------------------------------------------------
+    def update(self, d: Any, allow_val_change: bool | None = None) -> None:
+        self._set(_to_dict(d), allow_val_change)
+
+    def setdefaults(self, d: Any) -> None:
+        fresh = {k: v for k, v in _to_dict(d).items() if _clean_key(k) not in self._items}
+        self._set(fresh, True)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._items.get(key, default)
+
+    def keys(self) -> list[str]:
+        return [k for k in self._items if not k.startswith("_")]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, v) for k, v in self._items.items() if not k.startswith("_")]
+
+    def values(self) -> list[Any]:
+        return [v for _, v in self.items()]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._items)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._set({key: value}, False)
+
+    def __delitem__(self, key: str) -> None:
+        del self._items[key]
+        self._emit({}, [[key]])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._items[key]
+        except KeyError:
+            raise AttributeError(f"config has no key {key!r}") from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self._set({key: value}, False)
+
+    def __repr__(self) -> str:
+        return f"Config({self._items!r})"
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - arrays compare element-wise
+        return a is b

@@ -1,0 +1,241 @@
+"""`tracklab.Run`: what `tracklab.init()` returns, with wandb's run API."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from tracklab import _convert
+from tracklab._native import NativeQuery, NativeRun
+from tracklab.sdk.config import Config
+from tracklab.sdk.summary import Summary
+
+_fallback = _convert.fallback
+
+#: Seconds `finish()` waits for the daemon to acknowledge every record.
+FINISH_TIMEOUT_S = 600.0
+
+
+class Run:
+    """A run being logged. `log()` only enqueues: the native client batches,
+    sends and waits for durable acknowledgements on its own thread."""
+
+    def __init__(
+        self,
+        native: NativeRun,
+        *,
+        run_id: str,
+        data_dir: Path,
+        project: str,
+        name: str,
+        group: str,
+        job_type: str,
+        tags: list[str],
+        notes: str,
+        config: Config,
+        resumed: bool,
+        starting_step: int,
+    ) -> None:
+        self._native = native
+        self._data_dir = data_dir
+        self._id = run_id
+        self._project = project
+        self._name = name
+        self._group = group
+        self._job_type = job_type
+        self._tags = tuple(tags)
+        self._notes = notes
+        self._step = starting_step
+        self._starting_step = starting_step
+        self._resumed = resumed
+        self._finished = False
+        self._lock = threading.Lock()
+        self._query: NativeQuery | None = None
+        self.config = config
+        config._attach(self._send_config)
+        self.summary = Summary(self._read_summary, self._send_summary)
+
+    # -- properties ----------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
+        self._native.update(name=value)
+
+    @property
+    def notes(self) -> str:
+        return self._notes
+
+    @notes.setter
+    def notes(self, value: str) -> None:
+        self._notes = value
+        self._native.update(notes=value)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._tags
+
+    @tags.setter
+    def tags(self, value: Any) -> None:
+        self._tags = tuple(value)
+        self._native.update(tags=list(self._tags))
+
+    @property
+    def project(self) -> str:
+        return self._project
+
+    def project_name(self) -> str:
+        return self._project
+
+    @property
+    def group(self) -> str:
+        return self._group
+
+    @property
+    def job_type(self) -> str:
+        return self._job_type
+
+    @property
+    def entity(self) -> str:
+        return ""
+
+    @property
+    def step(self) -> int:
+        """The step the next `log()` without `step=` uses (wandb's run.step)."""
+        return self._step
+
+    @property
+    def starting_step(self) -> int:
+        return self._starting_step
+
+    @property
+    def resumed(self) -> bool:
+        return self._resumed
+
+    @property
+    def dir(self) -> str:
+        d = self._data_dir / "runs" / self._id / "files"
+        d.mkdir(parents=True, exist_ok=True)
+        return str(d)
+
+    @property
+    def path(self) -> str:
+        return f"{self._project}/{self._id}"
+
+    @property
+    def url(self) -> str:
+        return f"tracklab://{self._data_dir}/{self.path}"
+
+    def get_url(self) -> str:
+        return self.url
+
+    @property
+    def offline(self) -> bool:
+        return False
+
+    @property
+    def disabled(self) -> bool:
+        return False
+
+    # -- logging -------------------------------------------------------
+    def log(
+        self,
+        data: dict[str, Any],
+        step: int | None = None,
+        commit: bool | None = None,
+    ) -> None:
+        """wandb.log: the daemon applies wandb's step rules; `run.step`
+        follows them here (`wandb/sdk/wandb_run.py`)."""
+        if self._finished:
+            raise RuntimeError(f"run {self._id} is finished; start a new one to log")
+        if step is not None and not isinstance(step, int):
+            step = int(step)
+        self._native.log(data, step, commit, _fallback)
+        if step is not None and step > self._step:
+            self._step = step
+        if commit or (commit is None and step is None):
+            self._step += 1
+
+    def define_metric(
+        self,
+        name: str,
+        step_metric: str | None = None,
+        step_sync: bool | None = None,
+        hidden: bool | None = None,
+        summary: str | None = None,
+        goal: str | None = None,
+        overwrite: bool | None = None,
+        **_ignored: Any,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError("define_metric() needs a metric name")
+        if "*" in name[:-1]:
+            raise ValueError(f"metric name {name!r}: a glob may only end in '*'")
+        summaries = [s.strip() for s in summary.split(",")] if summary else None
+        self._native.define_metric(
+            name,
+            step_metric=step_metric,
+            step_sync=step_sync,
+            hidden=hidden,
+            summary=summaries,
+            goal=goal,
+            overwrite=bool(overwrite),
+        )
+
+    def alert(self, title: str, text: str, level: str | int = "INFO", **_: Any) -> None:
+        levels = {"INFO": 0, "WARN": 1, "ERROR": 2}
+        lvl = levels.get(str(getattr(level, "name", level)).upper(), 0)
+        self._native.alert(str(title), str(text), lvl)
+
+    def _send_config(self, update: dict[str, Any], remove: list[list[str]]) -> None:
+        if not self._finished:
+            self._native.config(update, remove, _fallback)
+
+    def _send_summary(self, update: dict[str, Any], remove: list[list[str]]) -> None:
+        if not self._finished:
+            self._native.summary(update, remove, _fallback)
+
+    def _read_summary(self) -> dict[str, Any]:
+        if not self._finished:
+            self._native.sync()
+        if self._query is None:
+            self._query = NativeQuery(str(self._data_dir))
+        return self._query.get_run(self._id)["summary"]
+
+    # -- ending --------------------------------------------------------
+    def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
+        """Ends the run; returns once every record is durable in the daemon."""
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+        code = 0 if exit_code is None else int(exit_code)
+        report = self._native.finish(code, FINISH_TIMEOUT_S)
+        from tracklab import _state
+
+        _state.run_finished(self)
+        if not quiet:
+            for kind, message in report["warnings"]:
+                print(f"tracklab: warning ({kind}): {message}", file=sys.stderr)
+
+    def join(self, exit_code: int | None = None) -> None:
+        self.finish(exit_code)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        self.finish(exit_code=1 if exc_type is not None else 0)
+        return False
+
+    def __repr__(self) -> str:
+        return f"<tracklab.Run {self.path} ({self._name})>"

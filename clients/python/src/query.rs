@@ -1,0 +1,242 @@
+//! `NativeQuery`: reading runs back (`tracklab.Api`), and editing them.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use tokio::runtime::Runtime;
+use tracklab_client::Connection;
+use tracklab_proto::v1::{
+    self, ConsoleRequest, EditRunRequest, GetRunRequest, HistoryRequest, ListRunsRequest, RunInfo,
+};
+
+use crate::convert::{items_dict, to_py};
+use crate::errors::{client_error, status_error};
+use crate::runtime::runtime;
+
+/// Largest reply accepted (a long history in one message).
+const MAX_MESSAGE_BYTES: usize = 1 << 30;
+
+#[pyclass(module = "tracklab._native")]
+pub struct NativeQuery {
+    conn: Connection,
+    rt: Arc<Runtime>,
+}
+
+fn state_name(state: i32) -> &'static str {
+    match v1::RunState::try_from(state) {
+        Ok(v1::RunState::Running) => "running",
+        Ok(v1::RunState::Finished) => "finished",
+        Ok(v1::RunState::Failed) => "failed",
+        Ok(v1::RunState::Crashed) => "crashed",
+        _ => "unknown",
+    }
+}
+
+/// A run as the dict `tracklab.Api` builds its objects from.
+fn run_dict<'py>(py: Python<'py>, r: &RunInfo) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("id", &r.run_id)?;
+    d.set_item("project", &r.project)?;
+    d.set_item("name", &r.name)?;
+    d.set_item("group", &r.group)?;
+    d.set_item("job_type", &r.job_type)?;
+    d.set_item("tags", r.tags.clone())?;
+    d.set_item("notes", &r.notes)?;
+    d.set_item("state", state_name(r.state))?;
+    d.set_item("exit_code", r.exit_code)?;
+    d.set_item("created_us", r.created_us)?;
+    d.set_item("updated_us", r.updated_us)?;
+    d.set_item("host", &r.host)?;
+    d.set_item("program", &r.program)?;
+    d.set_item("args", r.args.clone())?;
+    d.set_item("python", &r.python)?;
+    d.set_item("user", &r.user)?;
+    d.set_item("pid", r.pid)?;
+    d.set_item("resumed", r.resumed)?;
+    d.set_item("next_step", r.next_step)?;
+    d.set_item("history_rows", r.history_rows)?;
+    d.set_item("dropped_steps", r.dropped_steps)?;
+    d.set_item("warnings", r.warnings.clone())?;
+    d.set_item("config", items_dict(py, &r.config)?)?;
+    d.set_item("summary", items_dict(py, &r.summary)?)?;
+    d.set_item("console_lines", r.console_lines)?;
+    d.set_item("starting_step", r.starting_step)?;
+    d.set_item("deleted", r.deleted)?;
+    if let Some(g) = &r.git {
+        let git = PyDict::new(py);
+        git.set_item("commit", &g.commit)?;
+        git.set_item("branch", &g.branch)?;
+        git.set_item("remote", &g.remote)?;
+        git.set_item("dirty", g.dirty)?;
+        d.set_item("git", git)?;
+    } else {
+        d.set_item("git", py.None())?;
+    }
+    let metrics = PyList::empty(py);
+    for m in &r.metrics {
+        let md = PyDict::new(py);
+        md.set_item(
+            "name",
+            if m.name.is_empty() {
+                &m.glob_name
+            } else {
+                &m.name
+            },
+        )?;
+        md.set_item("step_metric", &m.step_metric)?;
+        md.set_item("hidden", m.hidden)?;
+        md.set_item(
+            "goal",
+            match v1::Goal::try_from(m.goal) {
+                Ok(v1::Goal::Minimize) => Some("minimize"),
+                Ok(v1::Goal::Maximize) => Some("maximize"),
+                _ => None,
+            },
+        )?;
+        metrics.append(md)?;
+    }
+    d.set_item("metrics", metrics)?;
+    Ok(d)
+}
+
+impl NativeQuery {
+    fn block<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl Future<Output = Result<T, tonic::Status>> + Send,
+    ) -> PyResult<T> {
+        let rt = self.rt.clone();
+        py.detach(move || rt.block_on(f)).map_err(status_error)
+    }
+}
+
+#[pymethods]
+impl NativeQuery {
+    #[new]
+    fn new(py: Python<'_>, data_dir: String) -> PyResult<Self> {
+        let rt = runtime()?;
+        let rt2 = rt.clone();
+        let conn = py
+            .detach(move || rt2.block_on(Connection::connect(std::path::Path::new(&data_dir))))
+            .map_err(client_error)?;
+        Ok(NativeQuery { conn, rt })
+    }
+
+    #[pyo3(signature = (project=None, include_deleted=false))]
+    fn list_runs<'py>(
+        &self,
+        py: Python<'py>,
+        project: Option<String>,
+        include_deleted: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut q = self
+            .conn
+            .query()
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let req = ListRunsRequest {
+            project: project.unwrap_or_default(),
+            include_deleted,
+            ..Default::default()
+        };
+        let runs = self.block(py, async move { q.list_runs(req).await })?;
+        let out = PyList::empty(py);
+        for r in &runs.get_ref().runs {
+            out.append(run_dict(py, r)?)?;
+        }
+        Ok(out)
+    }
+
+    fn get_run<'py>(&self, py: Python<'py>, run_id: String) -> PyResult<Bound<'py, PyDict>> {
+        let mut q = self
+            .conn
+            .query()
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let r = self.block(py, async move { q.get_run(GetRunRequest { run_id }).await })?;
+        run_dict(py, r.get_ref())
+    }
+
+    /// `{key: (steps, values)}` of a run's history.
+    #[pyo3(signature = (run_id, keys=None, min_step=None, max_step=None, max_points=0))]
+    fn history<'py>(
+        &self,
+        py: Python<'py>,
+        run_id: String,
+        keys: Option<Vec<String>>,
+        min_step: Option<i64>,
+        max_step: Option<i64>,
+        max_points: u32,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut q = self
+            .conn
+            .query()
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let req = HistoryRequest {
+            run_id,
+            keys: keys.unwrap_or_default(),
+            min_step,
+            max_step,
+            max_points,
+        };
+        let resp = self.block(py, async move { q.history(req).await })?;
+        let out = PyDict::new(py);
+        for s in &resp.get_ref().series {
+            let values = PyList::empty(py);
+            for v in &s.values {
+                values.append(to_py(py, Some(v))?)?;
+            }
+            out.set_item(&s.key, (s.steps.clone(), values))?;
+        }
+        Ok(out)
+    }
+
+    /// Console lines `offset..offset+limit` as (stream, line, timestamp_us).
+    #[pyo3(signature = (run_id, offset=0, limit=10_000))]
+    fn console(
+        &self,
+        py: Python<'_>,
+        run_id: String,
+        offset: u64,
+        limit: u32,
+    ) -> PyResult<Vec<(i32, String, i64)>> {
+        let mut q = self.conn.query();
+        let req = ConsoleRequest {
+            run_id,
+            offset,
+            limit,
+        };
+        let resp = self.block(py, async move { q.console(req).await })?;
+        Ok(resp
+            .into_inner()
+            .lines
+            .into_iter()
+            .map(|l| (l.stream, l.line, l.timestamp_us))
+            .collect())
+    }
+
+    /// Changes a run's name, notes or tags (a record the daemon appends).
+    #[pyo3(signature = (run_id, name=None, notes=None, tags=None))]
+    fn edit_run<'py>(
+        &self,
+        py: Python<'py>,
+        run_id: String,
+        name: Option<String>,
+        notes: Option<String>,
+        tags: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut a = self.conn.admin();
+        let req = EditRunRequest {
+            run_id,
+            update: Some(v1::RunUpdate {
+                name,
+                notes,
+                set_tags: tags.is_some(),
+                tags: tags.unwrap_or_default(),
+                ..Default::default()
+            }),
+            state: v1::RunState::Unspecified as i32,
+        };
+        let r = self.block(py, async move { a.edit_run(req).await })?;
+        run_dict(py, r.get_ref())
+    }
+}

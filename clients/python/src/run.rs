@@ -1,0 +1,369 @@
+//! `NativeRun`: one run being logged from Python. Every call but `finish`
+//! only converts and enqueues (the GIL is held for microseconds); batching,
+//! gRPC and waiting for durable acks happen on the process's I/O thread.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use tokio::runtime::Runtime;
+use tracklab_client::{ClientError, Run, RunOptions, Target};
+use tracklab_proto::v1::{self, record::Payload};
+
+use crate::convert::{dict_items, paths};
+use crate::errors::client_error;
+use crate::runtime::runtime;
+
+#[pyclass(module = "tracklab._native")]
+pub struct NativeRun {
+    run: Option<Run>,
+    pid: u32,
+    rt: Arc<Runtime>,
+    run_id: String,
+}
+
+fn get<'py, T>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<T>>
+where
+    T: for<'a> FromPyObject<'a, 'py>,
+    for<'a> <T as FromPyObject<'a, 'py>>::Error: Into<PyErr>,
+{
+    match d.get_item(key)? {
+        Some(v) if !v.is_none() => Ok(Some(v.extract::<T>().map_err(|e| {
+            let e: PyErr = e.into();
+            PyValueError::new_err(format!("run setting {key:?}: {e}"))
+        })?)),
+        _ => Ok(None),
+    }
+}
+
+fn resume_mode(s: Option<String>) -> PyResult<i32> {
+    Ok(match s.as_deref() {
+        None | Some("never") => v1::ResumeMode::ResumeNever,
+        Some("allow") => v1::ResumeMode::ResumeAllow,
+        Some("must") => v1::ResumeMode::ResumeMust,
+        Some(other) => {
+            return Err(PyValueError::new_err(format!(
+                "resume={other:?}: use \"allow\", \"must\" or \"never\""
+            )));
+        }
+    } as i32)
+}
+
+/// The `RunStart` record from the SDK's settings dict.
+fn run_start(
+    start: &Bound<'_, PyDict>,
+    fallback: Option<&Bound<'_, PyAny>>,
+) -> PyResult<v1::RunStart> {
+    let config = match start.get_item("config")? {
+        Some(c) if !c.is_none() => dict_items(&c, fallback)?,
+        _ => vec![],
+    };
+    let git = match start.get_item("git")? {
+        Some(g) if !g.is_none() => {
+            let g = g.cast_into::<PyDict>()?;
+            Some(v1::GitInfo {
+                commit: get(&g, "commit")?.unwrap_or_default(),
+                branch: get(&g, "branch")?.unwrap_or_default(),
+                remote: get(&g, "remote")?.unwrap_or_default(),
+                dirty: get(&g, "dirty")?.unwrap_or_default(),
+            })
+        }
+        _ => None,
+    };
+    let fork_from = get::<(String, i64)>(start, "fork_from")?
+        .map(|(run_id, step)| v1::ForkFrom { run_id, step });
+    Ok(v1::RunStart {
+        project: get(start, "project")?.unwrap_or_default(),
+        name: get(start, "name")?.unwrap_or_default(),
+        group: get(start, "group")?.unwrap_or_default(),
+        job_type: get(start, "job_type")?.unwrap_or_default(),
+        tags: get(start, "tags")?.unwrap_or_default(),
+        notes: get(start, "notes")?.unwrap_or_default(),
+        config,
+        host: get(start, "host")?.unwrap_or_default(),
+        program: get(start, "program")?.unwrap_or_default(),
+        args: get(start, "args")?.unwrap_or_default(),
+        git,
+        python: get(start, "python")?.unwrap_or_default(),
+        user: get(start, "user")?.unwrap_or_default(),
+        pid: std::process::id(),
+        resume: resume_mode(get(start, "resume")?)?,
+        fork_from,
+    })
+}
+
+fn summary_flags(names: &[String]) -> PyResult<v1::MetricSummary> {
+    let mut s = v1::MetricSummary::default();
+    for n in names {
+        match n.as_str() {
+            "min" => s.min = true,
+            "max" => s.max = true,
+            "mean" => s.mean = true,
+            "first" => s.first = true,
+            "last" => s.last = true,
+            "none" => s.none = true,
+            "best" | "copy" => {}
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "summary {other:?}: use min, max, mean, first, last or none"
+                )));
+            }
+        }
+    }
+    Ok(s)
+}
+
+impl NativeRun {
+    fn run(&mut self) -> PyResult<&mut Run> {
+        if std::process::id() != self.pid {
+            return Err(PyRuntimeError::new_err(format!(
+                "run {} was started by process {}; a forked child cannot log to it (start its own run with tracklab.init() in the child)",
+                self.run_id, self.pid
+            )));
+        }
+        self.run.as_mut().ok_or_else(|| {
+            PyRuntimeError::new_err(format!("run {} is already finished", self.run_id))
+        })
+    }
+
+    fn send(&mut self, payload: Payload) -> PyResult<u64> {
+        self.run()?.send(payload).map_err(client_error)
+    }
+}
+
+#[pymethods]
+impl NativeRun {
+    /// Starts (or resumes) a run; returns once the daemon has its start.
+    #[new]
+    #[pyo3(signature = (data_dir, run_id, start, fallback=None, reconnect_timeout_s=120.0))]
+    fn new(
+        py: Python<'_>,
+        data_dir: String,
+        run_id: String,
+        start: &Bound<'_, PyDict>,
+        fallback: Option<&Bound<'_, PyAny>>,
+        reconnect_timeout_s: f64,
+    ) -> PyResult<Self> {
+        let start = run_start(start, fallback)?;
+        let rt = runtime()?;
+        let opts = RunOptions {
+            run_id: run_id.clone(),
+            start,
+            reconnect_timeout: Some(Duration::from_secs_f64(reconnect_timeout_s.max(0.0))),
+        };
+        let target = Target::DataDir(data_dir.into());
+        let rt2 = rt.clone();
+        let run = py
+            .detach(move || rt2.block_on(Run::start(target, opts)))
+            .map_err(client_error)?;
+        Ok(NativeRun {
+            run: Some(run),
+            pid: std::process::id(),
+            rt,
+            run_id,
+        })
+    }
+
+    #[getter]
+    fn writer_id(&self) -> u64 {
+        self.run.as_ref().map_or(0, Run::writer_id)
+    }
+
+    /// `wandb.log(data, step=, commit=)`: converts and enqueues.
+    #[pyo3(signature = (data, step=None, commit=None, fallback=None))]
+    fn log(
+        &mut self,
+        data: &Bound<'_, PyAny>,
+        step: Option<i64>,
+        commit: Option<bool>,
+        fallback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let items = dict_items(data, fallback)?;
+        self.send(Payload::History(v1::PartialHistory {
+            items,
+            step,
+            flush: commit,
+        }))
+    }
+
+    #[pyo3(signature = (update, remove, fallback=None))]
+    fn config(
+        &mut self,
+        update: &Bound<'_, PyAny>,
+        remove: &Bound<'_, PyAny>,
+        fallback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let update = dict_items(update, fallback)?;
+        let remove = paths(remove)?;
+        self.send(Payload::Config(v1::ConfigUpdate { update, remove }))
+    }
+
+    #[pyo3(signature = (update, remove, fallback=None))]
+    fn summary(
+        &mut self,
+        update: &Bound<'_, PyAny>,
+        remove: &Bound<'_, PyAny>,
+        fallback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let update = dict_items(update, fallback)?;
+        let remove = paths(remove)?;
+        self.send(Payload::Summary(v1::SummaryUpdate { update, remove }))
+    }
+
+    /// `define_metric`: `name` may end in `*` (a glob).
+    #[pyo3(signature = (name, step_metric=None, step_sync=None, hidden=None, summary=None, goal=None, overwrite=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn define_metric(
+        &mut self,
+        name: String,
+        step_metric: Option<String>,
+        step_sync: Option<bool>,
+        hidden: Option<bool>,
+        summary: Option<Vec<String>>,
+        goal: Option<String>,
+        overwrite: bool,
+    ) -> PyResult<u64> {
+        let goal = match goal.as_deref() {
+            None => v1::Goal::Unset,
+            Some("min" | "minimize") => v1::Goal::Minimize,
+            Some("max" | "maximize") => v1::Goal::Maximize,
+            Some(other) => {
+                return Err(PyValueError::new_err(format!(
+                    "goal {other:?}: use \"minimize\" or \"maximize\""
+                )));
+            }
+        };
+        let (name, glob_name) = if name.ends_with('*') {
+            (String::new(), name)
+        } else {
+            (name, String::new())
+        };
+        let summary = summary.as_deref().map(summary_flags).transpose()?;
+        self.send(Payload::Metric(v1::MetricDefinition {
+            name,
+            glob_name,
+            step_metric: step_metric.unwrap_or_default(),
+            step_sync,
+            hidden,
+            summary,
+            goal: goal as i32,
+            overwrite,
+        }))
+    }
+
+    /// Console lines (`stream` 0 = stdout, 1 = stderr).
+    fn output(&mut self, stream: i32, lines: Vec<String>) -> PyResult<u64> {
+        self.send(Payload::Output(v1::ConsoleOutput { stream, lines }))
+    }
+
+    fn alert(&mut self, title: String, text: String, level: i32) -> PyResult<u64> {
+        self.send(Payload::Alert(v1::Alert { title, text, level }))
+    }
+
+    /// Changes name, notes, group, job type or tags.
+    #[pyo3(signature = (name=None, notes=None, tags=None, group=None, job_type=None))]
+    fn update(
+        &mut self,
+        name: Option<String>,
+        notes: Option<String>,
+        tags: Option<Vec<String>>,
+        group: Option<String>,
+        job_type: Option<String>,
+    ) -> PyResult<u64> {
+        self.send(Payload::RunUpdate(v1::RunUpdate {
+            name,
+            group,
+            job_type,
+            set_tags: tags.is_some(),
+            tags: tags.unwrap_or_default(),
+            notes,
+            deleted: None,
+        }))
+    }
+
+    /// Waits (GIL released) until everything sent so far is durable.
+    #[pyo3(signature = (timeout_s=60.0))]
+    fn sync(&mut self, py: Python<'_>, timeout_s: f64) -> PyResult<()> {
+        let rt = self.rt.clone();
+        let run_id = self.run_id.clone();
+        let run = self.run()?;
+        let done = py.detach(move || {
+            rt.block_on(async move {
+                tokio::time::timeout(Duration::from_secs_f64(timeout_s.max(0.0)), run.flush()).await
+            })
+        });
+        match done {
+            Ok(r) => r.map_err(client_error),
+            Err(_) => Err(PyTimeoutError::new_err(format!(
+                "run {run_id}: the daemon did not acknowledge the run's records within {timeout_s} s"
+            ))),
+        }
+    }
+
+    /// Highest sequence number the daemon holds durably.
+    fn durable_seq(&self) -> u64 {
+        self.run.as_ref().map_or(0, Run::durable_seq)
+    }
+
+    /// Warnings the daemon sent so far, as (kind, message).
+    fn warnings(&self) -> Vec<(String, String)> {
+        self.run.as_ref().map_or_else(Vec::new, |r| {
+            r.warnings()
+                .into_iter()
+                .map(|w| (w.kind, w.message))
+                .collect()
+        })
+    }
+
+    /// Ends the run and waits (GIL released) until every record is durable.
+    #[pyo3(signature = (exit_code=0, timeout_s=None))]
+    fn finish<'py>(
+        &mut self,
+        py: Python<'py>,
+        exit_code: i32,
+        timeout_s: Option<f64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        self.run()?;
+        let Some(run) = self.run.take() else {
+            return Err(PyRuntimeError::new_err("the run is already finished"));
+        };
+        let rt = self.rt.clone();
+        let result = py.detach(move || {
+            rt.block_on(async move {
+                match timeout_s {
+                    Some(t) => tokio::time::timeout(
+                        Duration::from_secs_f64(t.max(0.0)),
+                        run.finish(exit_code),
+                    )
+                    .await
+                    .map_err(|_| ClientError::Timeout {
+                        secs: t as u64,
+                        what: "acknowledgement of every record".into(),
+                    })?,
+                    None => run.finish(exit_code).await,
+                }
+            })
+        });
+        let report = match result {
+            Ok(r) => r,
+            Err(ClientError::Timeout { secs, what }) => {
+                return Err(PyTimeoutError::new_err(format!(
+                    "run {}: no {what} within {secs} s",
+                    self.run_id
+                )));
+            }
+            Err(e) => return Err(client_error(e)),
+        };
+        let d = PyDict::new(py);
+        d.set_item("records", report.records)?;
+        d.set_item("reconnects", report.reconnects)?;
+        let warnings = PyList::empty(py);
+        for w in report.warnings {
+            warnings.append((w.kind, w.message))?;
+        }
+        d.set_item("warnings", warnings)?;
+        Ok(d)
+    }
+}
