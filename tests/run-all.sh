@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints, then all unit, property, integration and
-# end-to-end tests (the e2e tests run the real daemon binary).
+# end-to-end tests (the e2e tests run the real daemon binary), then the
+# Python SDK's lint and pytest suite (against the same daemon binary).
 # Slow soak variants run with TRACKLAB_SOAK=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,3 +9,8 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo build --workspace --bins
 cargo test --workspace
+bash tests/python-env.sh
+.venv/bin/ruff check clients/python
+.venv/bin/ruff format --check clients/python
+TRACKLAB_DAEMON_BIN="$PWD/target/debug/tracklab-daemon" \
+  .venv/bin/python -m pytest -q clients/python/tests

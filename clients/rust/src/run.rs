@@ -36,7 +36,9 @@ pub struct FinishReport {
 
 struct Shared {
     warnings: Mutex<Vec<v1::Warning>>,
-    fatal: Mutex<Option<String>>,
+    /// Why the sender stopped: the daemon's refusal (with its status code),
+    /// or `None` as the code when the daemon stayed unreachable.
+    fatal: Mutex<Option<(Option<Code>, String)>>,
     reconnects: AtomicU64,
 }
 
@@ -152,7 +154,16 @@ impl Run {
     }
 
     fn fatal(&self) -> Option<String> {
-        self.shared.fatal.lock().ok().and_then(|f| f.clone())
+        self.fatal_error().map(|e| e.to_string())
+    }
+
+    /// The sender's end as an error: the daemon's status when it refused.
+    fn fatal_error(&self) -> Option<ClientError> {
+        let f = self.shared.fatal.lock().ok().and_then(|f| f.clone())?;
+        Some(match f {
+            (Some(code), msg) => ClientError::Status(tonic::Status::new(code, msg)),
+            (None, msg) => ClientError::Sender(msg),
+        })
     }
 
     /// Waits until record `seq` is durable.
@@ -161,17 +172,16 @@ impl Run {
             if *self.durable.borrow_and_update() >= seq {
                 return Ok(());
             }
-            if let Some(f) = self.fatal() {
-                return Err(ClientError::Sender(f));
+            if let Some(e) = self.fatal_error() {
+                return Err(e);
             }
             if self.durable.changed().await.is_err() {
                 if *self.durable.borrow() >= seq {
                     return Ok(());
                 }
-                return Err(ClientError::Sender(
-                    self.fatal()
-                        .unwrap_or_else(|| "the background sender stopped".into()),
-                ));
+                return Err(self.fatal_error().unwrap_or_else(|| {
+                    ClientError::Sender("the background sender stopped".into())
+                }));
             }
         }
     }
@@ -237,10 +247,10 @@ impl Sender {
             }
             match self.session(&mut input_closed).await {
                 Ok(()) => return,
-                Err(SessionEnd::Fatal(msg)) => {
+                Err(SessionEnd::Fatal(code, msg)) => {
                     tracing::error!(error = %msg, "tracklab: the daemon refused the run's records");
                     if let Ok(mut f) = self.shared.fatal.lock() {
-                        *f = Some(msg);
+                        *f = Some((Some(code), msg));
                     }
                     return;
                 }
@@ -253,7 +263,7 @@ impl Sender {
                             self.unacked.len()
                         );
                         if let Ok(mut f) = self.shared.fatal.lock() {
-                            *f = Some(msg);
+                            *f = Some((None, msg));
                         }
                         return;
                     }
@@ -289,7 +299,9 @@ impl Sender {
         let (req_tx, req_rx) = mpsc::channel::<IngestRequest>(64);
         let mut responses = match conn.ingest().stream(ReceiverStream::new(req_rx)).await {
             Ok(r) => r.into_inner(),
-            Err(s) if is_fatal(s.code()) => return Err(SessionEnd::Fatal(s.message().to_string())),
+            Err(s) if is_fatal(s.code()) => {
+                return Err(SessionEnd::Fatal(s.code(), s.message().to_string()));
+            }
             Err(s) => return Err(SessionEnd::Retry(s.to_string())),
         };
         // Re-send everything not yet acknowledged, in order.
@@ -343,7 +355,7 @@ impl Sender {
                         }
                     }
                     Ok(None) => return Err(SessionEnd::Connected),
-                    Err(s) if is_fatal(s.code()) => return Err(SessionEnd::Fatal(s.message().to_string())),
+                    Err(s) if is_fatal(s.code()) => return Err(SessionEnd::Fatal(s.code(), s.message().to_string())),
                     Err(_) => return Err(SessionEnd::Connected),
                 },
             }
@@ -368,5 +380,5 @@ impl Sender {
 enum SessionEnd {
     Retry(String),
     Connected,
-    Fatal(String),
+    Fatal(Code, String),
 }

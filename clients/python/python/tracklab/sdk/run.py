@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -51,6 +52,7 @@ class Run:
         self._starting_step = starting_step
         self._resumed = resumed
         self._finished = False
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._query: NativeQuery | None = None
         self.config = config
@@ -214,6 +216,12 @@ class Run:
     # -- ending --------------------------------------------------------
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         """Ends the run; returns once every record is durable in the daemon."""
+        if os.getpid() != self._pid:
+            # A forked child: the run is the parent's to finish.
+            from tracklab import _state
+
+            _state.run_finished(self)
+            return
         with self._lock:
             if self._finished:
                 return

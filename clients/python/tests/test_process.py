@@ -1,0 +1,110 @@
+"""What happens around the process: kill -9 of the script, of the daemon,
+fork, and exit without finish()."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import tracklab as wandb
+from conftest import Daemon, run_script
+
+
+def wait_state(run_id: str, state: str, secs: float = 30) -> dict:
+    deadline = time.monotonic() + secs
+    while True:
+        r = wandb.Api().run(run_id)
+        if r.state == state:
+            return r._d
+        assert time.monotonic() < deadline, f"run {run_id} is {r.state}, never {state}"
+        time.sleep(0.05)
+
+
+def test_script_killed_with_sigkill_becomes_crashed_and_keeps_acked_points(
+    daemon: Daemon,
+) -> None:
+    code = """
+import time, tracklab as wandb
+run = wandb.init(project="p", id="victim")
+for i in range(100):
+    run.log({"a": i})
+run._native.sync()
+print("ready", flush=True)
+time.sleep(600)
+"""
+    p = run_script(code, daemon.data_dir)
+    assert p.stdout is not None
+    assert p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    d = wait_state("victim", "crashed")
+    assert d["history_rows"] == 100
+
+
+def test_exit_without_finish_finishes_and_an_uncaught_exception_fails(
+    daemon: Daemon,
+) -> None:
+    ok = run_script(
+        "import tracklab as w; r = w.init(project='p', id='clean'); r.log({'a': 1})",
+        daemon.data_dir,
+    )
+    assert ok.wait(60) == 0, ok.stderr.read() if ok.stderr else ""
+    assert wandb.Api().run("clean").state == "finished"
+    bad = run_script(
+        "import tracklab as w; r = w.init(project='p', id='boom'); r.log({'a': 1}); 1/0",
+        daemon.data_dir,
+    )
+    assert bad.wait(60) == 1
+    assert wandb.Api().run("boom").state == "failed"
+
+
+def test_daemon_killed_and_restarted_mid_run_loses_nothing(daemon: Daemon) -> None:
+    run = wandb.init(project="p", id="survivor")
+    n = 0
+    for _ in range(3):
+        for _ in range(200):
+            run.log({"a": n})
+            n += 1
+        daemon.kill9()
+        for _ in range(200):  # buffered while the daemon is down
+            run.log({"a": n})
+            n += 1
+        daemon.start()
+    run.finish()
+    rows = list(wandb.Api().run("survivor").scan_history(keys=["a"]))
+    assert [r["a"] for r in rows] == list(range(n))
+    assert [r["_step"] for r in rows] == list(range(n))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_cannot_use_the_parents_run_but_can_start_its_own(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    run = wandb.init(project="p", id="parent")
+    run.log({"a": 1})
+    out = tmp_path / "child.txt"
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 0
+        try:
+            try:
+                run.log({"a": 2})
+                out.write_text("logged to the parent's run")
+                code = 1
+            except RuntimeError as e:
+                child = wandb.init(project="p", id="child")
+                child.log({"b": 1})
+                child.finish()
+                out.write_text(f"refused: {e}")
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out.read_text()
+    assert "forked child cannot log" in out.read_text()
+    run.log({"a": 3})
+    run.finish()
+    assert wandb.Api().run("child").state == "finished"
+    assert [r["a"] for r in wandb.Api().run("parent").scan_history(keys=["a"])] == [1, 3]
