@@ -2,6 +2,7 @@
 
 mod convert;
 mod errors;
+mod offline;
 mod query;
 mod run;
 mod runtime;

@@ -12,13 +12,31 @@ use tokio::runtime::Runtime;
 use tracklab_client::{ClientError, Run, RunOptions, Target};
 use tracklab_proto::v1::{self, record::Payload};
 
-use crate::convert::{dict_items, paths};
-use crate::errors::client_error;
+use crate::convert::{dict_items, items_dict, paths};
+use crate::errors::{TracklabError, client_error};
+use crate::offline::OfflineLog;
 use crate::runtime::runtime;
+
+fn offline_warnings(log: &OfflineLog) -> Vec<(String, String)> {
+    log.state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .warnings()
+        .map(|w| (w.kind.clone(), w.message.clone()))
+        .collect()
+}
+
+/// Where a run's records go.
+enum Backend {
+    /// To the daemon, through the Rust client.
+    Online(Run),
+    /// Into a run log this process writes (`tracklab sync` imports it).
+    Offline(OfflineLog),
+}
 
 #[pyclass(module = "tracklab._native")]
 pub struct NativeRun {
-    run: Option<Run>,
+    backend: Option<Backend>,
     pid: u32,
     rt: Arc<Runtime>,
     run_id: String,
@@ -116,20 +134,23 @@ fn summary_flags(names: &[String]) -> PyResult<v1::MetricSummary> {
 }
 
 impl NativeRun {
-    fn run(&mut self) -> PyResult<&mut Run> {
+    fn backend(&mut self) -> PyResult<&mut Backend> {
         if std::process::id() != self.pid {
             return Err(PyRuntimeError::new_err(format!(
                 "run {} was started by process {}; a forked child cannot log to it (start its own run with tracklab.init() in the child)",
                 self.run_id, self.pid
             )));
         }
-        self.run.as_mut().ok_or_else(|| {
+        self.backend.as_mut().ok_or_else(|| {
             PyRuntimeError::new_err(format!("run {} is already finished", self.run_id))
         })
     }
 
     fn send(&mut self, payload: Payload) -> PyResult<u64> {
-        self.run()?.send(payload).map_err(client_error)
+        match self.backend()? {
+            Backend::Online(run) => run.send(payload).map_err(client_error),
+            Backend::Offline(log) => log.send(payload).map_err(TracklabError::new_err),
+        }
     }
 }
 
@@ -159,16 +180,67 @@ impl NativeRun {
             .detach(move || rt2.block_on(Run::start(target, opts)))
             .map_err(client_error)?;
         Ok(NativeRun {
-            run: Some(run),
+            backend: Some(Backend::Online(run)),
             pid: std::process::id(),
             rt,
             run_id,
         })
     }
 
+    /// Starts a run logged into a run-log file at `path` (no daemon).
+    #[staticmethod]
+    #[pyo3(signature = (path, run_id, start, fallback=None))]
+    fn offline(
+        path: String,
+        run_id: String,
+        start: &Bound<'_, PyDict>,
+        fallback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let start = run_start(start, fallback)?;
+        let mut log = OfflineLog::create(std::path::Path::new(&path), &run_id)
+            .map_err(TracklabError::new_err)?;
+        log.send(Payload::RunStart(start))
+            .map_err(TracklabError::new_err)?;
+        Ok(NativeRun {
+            backend: Some(Backend::Offline(log)),
+            pid: std::process::id(),
+            rt: runtime()?,
+            run_id,
+        })
+    }
+
     #[getter]
     fn writer_id(&self) -> u64 {
-        self.run.as_ref().map_or(0, Run::writer_id)
+        match &self.backend {
+            Some(Backend::Online(r)) => r.writer_id(),
+            Some(Backend::Offline(l)) => l.writer_id,
+            None => 0,
+        }
+    }
+
+    /// The offline log's path (None for a run logged through the daemon).
+    #[getter]
+    fn offline_path(&self) -> Option<String> {
+        match &self.backend {
+            Some(Backend::Offline(l)) => Some(l.path.display().to_string()),
+            _ => None,
+        }
+    }
+
+    /// The summary as this process computed it (offline runs only; None
+    /// for a run logged through the daemon, which computes it there).
+    fn local_summary<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        match &self.backend {
+            Some(Backend::Offline(l)) => {
+                let items = l
+                    .state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .summary_items();
+                Ok(Some(items_dict(py, &items)?))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// `wandb.log(data, step=, commit=)`: converts and enqueues.
@@ -288,7 +360,12 @@ impl NativeRun {
     fn sync(&mut self, py: Python<'_>, timeout_s: f64) -> PyResult<()> {
         let rt = self.rt.clone();
         let run_id = self.run_id.clone();
-        let run = self.run()?;
+        let run = match self.backend()? {
+            Backend::Online(run) => run,
+            Backend::Offline(log) => {
+                return py.detach(|| log.sync()).map_err(TracklabError::new_err);
+            }
+        };
         let done = py.detach(move || {
             rt.block_on(async move {
                 tokio::time::timeout(Duration::from_secs_f64(timeout_s.max(0.0)), run.flush()).await
@@ -304,17 +381,24 @@ impl NativeRun {
 
     /// Highest sequence number the daemon holds durably.
     fn durable_seq(&self) -> u64 {
-        self.run.as_ref().map_or(0, Run::durable_seq)
+        match &self.backend {
+            Some(Backend::Online(r)) => r.durable_seq(),
+            _ => 0,
+        }
     }
 
-    /// Warnings the daemon sent so far, as (kind, message).
+    /// Warnings so far (from the daemon, or from the local apply offline),
+    /// as (kind, message).
     fn warnings(&self) -> Vec<(String, String)> {
-        self.run.as_ref().map_or_else(Vec::new, |r| {
-            r.warnings()
+        match &self.backend {
+            Some(Backend::Online(r)) => r
+                .warnings()
                 .into_iter()
                 .map(|w| (w.kind, w.message))
-                .collect()
-        })
+                .collect(),
+            Some(Backend::Offline(l)) => offline_warnings(l),
+            None => vec![],
+        }
     }
 
     /// Ends the run and waits (GIL released) until every record is durable.
@@ -325,9 +409,24 @@ impl NativeRun {
         exit_code: i32,
         timeout_s: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.run()?;
-        let Some(run) = self.run.take() else {
-            return Err(PyRuntimeError::new_err("the run is already finished"));
+        self.backend()?;
+        let run = match self.backend.take() {
+            Some(Backend::Online(run)) => run,
+            Some(Backend::Offline(mut log)) => {
+                log.send(Payload::Exit(v1::RunExit {
+                    exit_code,
+                    crashed: false,
+                }))
+                .map_err(TracklabError::new_err)?;
+                let records = py.detach(|| log.close()).map_err(TracklabError::new_err)?;
+                let d = PyDict::new(py);
+                d.set_item("records", records)?;
+                d.set_item("reconnects", 0)?;
+                d.set_item("warnings", offline_warnings(&log))?;
+                d.set_item("offline_path", log.path.display().to_string())?;
+                return Ok(d);
+            }
+            None => return Err(PyRuntimeError::new_err("the run is already finished")),
         };
         let rt = self.rt.clone();
         let result = py.detach(move || {

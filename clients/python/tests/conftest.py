@@ -24,6 +24,24 @@ def daemon_bin() -> str:
     return str(path)
 
 
+def cli_bin() -> str:
+    path = REPO / "target" / "debug" / "tracklab"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `cargo build --workspace --bins` first")
+    return str(path)
+
+
+def tracklab_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Runs the `tracklab` command line against `data_dir`."""
+    return subprocess.run(
+        [cli_bin(), "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 class Daemon:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir

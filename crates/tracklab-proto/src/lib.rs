@@ -8,6 +8,8 @@ pub mod v1 {
     tonic::include_proto!("tracklab.v1");
 }
 
+pub mod codec;
+
 pub use prost::Message;
 
 /// Protocol version spoken by this crate.

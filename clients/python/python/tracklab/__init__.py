@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import secrets
 import string
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +80,7 @@ def init(
     mode = mode or _env("TRACKLAB_MODE", "WANDB_MODE") or "online"
     if mode in ("disabled", "dryrun") or _env("WANDB_DISABLED") in ("true", "1"):
         return DisabledRun(config)
-    if mode == "offline":
-        raise UsageError(
-            "mode='offline' is not available in this build yet: run with a tracklab-daemon "
-            "(mode='online') or mode='disabled'"
-        )
-    if mode not in ("online", "run", "shared"):
+    if mode not in ("online", "offline", "run", "shared"):
         raise UsageError(f"mode={mode!r}: use 'online', 'offline' or 'disabled'")
 
     previous = _state.current()
@@ -92,7 +89,8 @@ def init(
             return previous
         previous.finish()
 
-    data_dir = Path(dir) if dir is not None else _daemon.data_dir()
+    data_dir = _daemon.data_dir()
+    files_root = Path(dir) if dir is not None else Path.cwd()
     project = project or _env("TRACKLAB_PROJECT", "WANDB_PROJECT") or "uncategorized"
     run_id = (
         id
@@ -124,11 +122,25 @@ def init(
         fork_run, _, step = fork_from.partition("?_step=")
         start["fork_from"] = (fork_run, int(step or 0))
 
-    _daemon.ensure_daemon(data_dir)
-    native = NativeRun(str(data_dir), run_id, start, _convert_fallback())
+    offline_dir: Path | None = None
+    if mode != "offline":
+        try:
+            _daemon.ensure_daemon(data_dir)
+        except DaemonNotRunning as e:
+            # Never lose a run: log it to a file that `tracklab sync` imports.
+            print(f"tracklab: {e}\ntracklab: logging this run offline instead", file=sys.stderr)
+            mode = "offline"
+    if mode == "offline":
+        stamp = time.strftime("%Y%m%d_%H%M%S")
+        offline_dir = files_root / "tracklab" / f"offline-run-{stamp}-{run_id}"
+        native = NativeRun.offline(
+            str(offline_dir / "run.tlog"), run_id, start, _convert_fallback()
+        )
+    else:
+        native = NativeRun(str(data_dir), run_id, start, _convert_fallback())
     starting_step = 0
     resumed = False
-    if start["resume"] != "never":
+    if start["resume"] != "never" and offline_dir is None:
         info = _daemon.connect(data_dir).get_run(run_id)
         resumed = bool(info["resumed"])
         starting_step = int(info["next_step"])
@@ -150,6 +162,7 @@ def init(
         config=cfg,
         resumed=resumed,
         starting_step=starting_step,
+        offline_dir=offline_dir,
     )
     _state.set_current(new_run)
     return new_run

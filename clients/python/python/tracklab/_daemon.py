@@ -59,6 +59,10 @@ def ensure_daemon(root: Path) -> None:
             start_new_session=True,  # outlives this script and its Ctrl-C
             close_fds=True,
         )
+    except OSError as e:
+        raise DaemonNotRunning(
+            f"no tracklab-daemon runs for {root}, and starting {binary} failed: {e}"
+        ) from None
     finally:
         log.close()
     deadline = time.monotonic() + START_TIMEOUT_S

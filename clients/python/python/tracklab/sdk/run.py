@@ -38,6 +38,7 @@ class Run:
         config: Config,
         resumed: bool,
         starting_step: int,
+        offline_dir: Path | None = None,
     ) -> None:
         self._native = native
         self._data_dir = data_dir
@@ -55,6 +56,8 @@ class Run:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._query: NativeQuery | None = None
+        self._offline_dir = offline_dir
+        self._offline_log: str | None = native.offline_path
         self.config = config
         config._attach(self._send_config)
         self.summary = Summary(self._read_summary, self._send_summary)
@@ -125,7 +128,10 @@ class Run:
 
     @property
     def dir(self) -> str:
-        d = self._data_dir / "runs" / self._id / "files"
+        if self._offline_dir is not None:
+            d = self._offline_dir / "files"
+        else:
+            d = self._data_dir / "runs" / self._id / "files"
         d.mkdir(parents=True, exist_ok=True)
         return str(d)
 
@@ -142,7 +148,12 @@ class Run:
 
     @property
     def offline(self) -> bool:
-        return False
+        return self._offline_dir is not None
+
+    @property
+    def offline_log(self) -> str | None:
+        """The run-log file of an offline run (`tracklab sync` imports it)."""
+        return self._offline_log
 
     @property
     def disabled(self) -> bool:
@@ -209,6 +220,10 @@ class Run:
     def _read_summary(self) -> dict[str, Any]:
         if not self._finished:
             self._native.sync()
+        if self._offline_dir is not None:
+            if self._finished:
+                raise RuntimeError("the summary of a finished offline run is in its log")
+            return self._native.local_summary() or {}
         if self._query is None:
             self._query = NativeQuery(str(self._data_dir))
         return self._query.get_run(self._id)["summary"]
@@ -234,6 +249,13 @@ class Run:
         if not quiet:
             for kind, message in report["warnings"]:
                 print(f"tracklab: warning ({kind}): {message}", file=sys.stderr)
+        path = report.get("offline_path")
+        if path:
+            print(
+                f"tracklab: run {self._id} was logged offline to {path}\n"
+                f"tracklab: import it with: tracklab sync {path}",
+                file=sys.stderr,
+            )
 
     def join(self, exit_code: int | None = None) -> None:
         self.finish(exit_code)
