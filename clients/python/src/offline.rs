@@ -24,6 +24,9 @@ const MAX_FRAME_RECORDS: usize = 4096;
 /// Longest time written frames wait for their fdatasync.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 
+// Records are the hot path: boxing each one would cost an allocation per
+// `log()`; the rare `Sync` message pays the size instead.
+#[allow(clippy::large_enum_variant)]
 enum Msg {
     Record(Record),
     /// fdatasync, then answer.
