@@ -91,7 +91,7 @@ pub fn decode_payload(payload: &[u8]) -> Result<RecordBatch, PayloadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracklab_proto::v1::{self, record::Payload};
+    use crate::v1::{self, record::Payload};
 
     fn records(n: usize) -> Vec<Record> {
         (0..n)
