@@ -228,6 +228,16 @@ class Run:
             self._query = NativeQuery(str(self._data_dir))
         return self._query.get_run(self._id)["summary"]
 
+    # -- accepted for wandb's integrations ------------------------------
+    def _label(self, **_: Any) -> None:
+        """wandb's telemetry label (HF calls `run._label(code=...)`): nothing to record."""
+
+    def watch(self, *_: Any, **__: Any) -> None:
+        """Lightning calls `run.watch(model, ...)`: TrackLab records no gradients yet."""
+
+    def unwatch(self, *_: Any, **__: Any) -> None:
+        pass
+
     # -- ending --------------------------------------------------------
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         """Ends the run; returns once every record is durable in the daemon."""

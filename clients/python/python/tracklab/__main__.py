@@ -1,0 +1,19 @@
+"""`python -m tracklab wandb-shim install|uninstall [--target DIR]`."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if args[:1] == ["wandb-shim"]:
+        from tracklab.compat.shim import main as shim_main
+
+        return shim_main(args[1:])
+    print("usage: python -m tracklab wandb-shim install|uninstall [--target DIR]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
