@@ -34,6 +34,8 @@ pub struct FileReport {
     pub bytes: u64,
     pub writers: BTreeMap<(String, u64), WriterSeqs>,
     pub problems: Vec<String>,
+    /// Facts worth knowing that are not damage.
+    pub notes: Vec<String>,
 }
 
 pub fn verify_file(path: &Path) -> FileReport {
@@ -42,6 +44,7 @@ pub fn verify_file(path: &Path) -> FileReport {
         ..Default::default()
     };
     let mut problems = Vec::new();
+    let mut notes = Vec::new();
     let mut writers: BTreeMap<(String, u64), WriterSeqs> = BTreeMap::new();
     let mut records = 0u64;
     let scan = tracklab_log::scan(path, tracklab_log::HEADER_LEN, |frame| {
@@ -63,12 +66,12 @@ pub fn verify_file(path: &Path) -> FileReport {
             if w.records == 0 {
                 w.first = rec.seq;
                 if rec.seq != 1 {
-                    problems.push(format!(
-                        "run {}, writer {:016x}: first record at offset {} has seq {} (records 1..{} are missing)",
+                    notes.push(format!(
+                        "run {}, writer {:016x} starts at seq {} (offset {}): a tail whose records 1..{} are elsewhere (an SDK keeps such a tail when its daemon goes away)",
                         rec.run_id,
                         rec.writer_id,
-                        frame.offset,
                         rec.seq,
+                        frame.offset,
                         rec.seq.saturating_sub(1)
                     ));
                 }
@@ -114,6 +117,7 @@ pub fn verify_file(path: &Path) -> FileReport {
     rep.records = records;
     rep.writers = writers;
     rep.problems = problems;
+    rep.notes = notes;
     rep
 }
 
@@ -139,6 +143,9 @@ fn render(rep: &FileReport) -> String {
             w.first, w.last, w.records
         ));
     }
+    for n in &rep.notes {
+        out.push_str(&format!("  note: {n}\n"));
+    }
     for p in &rep.problems {
         out.push_str(&format!("  problem: {p}\n"));
     }
@@ -160,6 +167,7 @@ fn to_json(rep: &FileReport) -> serde_json::Value {
             "records": w.records,
         })).collect::<Vec<_>>(),
         "problems": rep.problems,
+        "notes": rep.notes,
     })
 }
 

@@ -99,7 +99,10 @@ fn read_log(path: &Path, tx: &mpsc::Sender<Event>) -> anyhow::Result<()> {
                 s.1 += 1;
                 continue;
             }
-            let expected = next.entry(key.clone()).or_insert(1);
+            // A writer may start past 1 in a file: the unacknowledged tail
+            // an SDK kept when its daemon went away (the daemon holds the
+            // rest and checks that nothing is missing).
+            let expected = next.entry(key.clone()).or_insert(rec.seq);
             if rec.seq < *expected {
                 continue;
             }

@@ -183,6 +183,16 @@ impl OfflineLog {
         }
     }
 
+    /// Enqueues a record as it is (its own writer and sequence): the
+    /// unacknowledged tail of an online run.
+    pub fn send_record(&mut self, rec: Record) -> Result<(), String> {
+        self.tx
+            .as_ref()
+            .ok_or("the offline run is finished")?
+            .send(Msg::Record(rec))
+            .map_err(|_| self.stopped())
+    }
+
     /// Returns once everything enqueued is written and fdatasynced.
     pub fn sync(&mut self) -> Result<(), String> {
         let (reply, rx) = mpsc::sync_channel(1);

@@ -9,7 +9,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokio::runtime::Runtime;
-use tracklab_client::{ClientError, Run, RunOptions, Target};
+use tracklab_client::{Run, RunOptions, Target};
 use tracklab_proto::v1::{self, record::Payload};
 
 use crate::convert::{dict_items, items_dict, paths};
@@ -402,12 +402,16 @@ impl NativeRun {
     }
 
     /// Ends the run and waits (GIL released) until every record is durable.
-    #[pyo3(signature = (exit_code=0, timeout_s=None))]
+    /// If the daemon has not acknowledged everything within `timeout_s`
+    /// (or is gone for good), the unacknowledged records go to an offline
+    /// log at `tail_path` (for `tracklab sync`) and the report says so.
+    #[pyo3(signature = (exit_code=0, timeout_s=None, tail_path=None))]
     fn finish<'py>(
         &mut self,
         py: Python<'py>,
         exit_code: i32,
         timeout_s: Option<f64>,
+        tail_path: Option<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
         self.backend()?;
         let run = match self.backend.take() {
@@ -429,31 +433,41 @@ impl NativeRun {
             None => return Err(PyRuntimeError::new_err("the run is already finished")),
         };
         let rt = self.rt.clone();
-        let result = py.detach(move || {
-            rt.block_on(async move {
-                match timeout_s {
-                    Some(t) => tokio::time::timeout(
-                        Duration::from_secs_f64(t.max(0.0)),
-                        run.finish(exit_code),
-                    )
-                    .await
-                    .map_err(|_| ClientError::Timeout {
-                        secs: t as u64,
-                        what: "acknowledgement of every record".into(),
-                    })?,
-                    None => run.finish(exit_code).await,
-                }
-            })
-        });
+        let timeout = timeout_s.map_or(Duration::MAX, |t| Duration::from_secs_f64(t.max(0.0)));
+        let run_id = self.run_id.clone();
+        let result = py.detach(move || rt.block_on(run.finish_within(exit_code, timeout)));
         let report = match result {
             Ok(r) => r,
-            Err(ClientError::Timeout { secs, what }) => {
-                return Err(PyTimeoutError::new_err(format!(
-                    "run {}: no {what} within {secs} s",
-                    self.run_id
-                )));
+            Err((e, left)) if left.is_empty() => return Err(client_error(e)),
+            Err((e, left)) => {
+                let Some(path) = tail_path else {
+                    return Err(TracklabError::new_err(format!(
+                        "run {run_id}: {e}; {} records were not acknowledged and are lost (no tail_path given)",
+                        left.len()
+                    )));
+                };
+                let n = left.len();
+                let write = |path: &str| -> Result<(), String> {
+                    let mut log = OfflineLog::create(std::path::Path::new(path), &run_id)?;
+                    for rec in left {
+                        log.send_record(rec)?;
+                    }
+                    log.close().map(|_| ())
+                };
+                py.detach(|| write(&path)).map_err(|w| {
+                    TracklabError::new_err(format!(
+                        "run {run_id}: {e}; writing its {n} unacknowledged records to {path} failed too: {w}"
+                    ))
+                })?;
+                let d = PyDict::new(py);
+                d.set_item("records", 0)?;
+                d.set_item("reconnects", 0)?;
+                d.set_item("warnings", PyList::empty(py))?;
+                d.set_item("unacked", n)?;
+                d.set_item("error", e.to_string())?;
+                d.set_item("offline_path", path)?;
+                return Ok(d);
             }
-            Err(e) => return Err(client_error(e)),
         };
         let d = PyDict::new(py);
         d.set_item("records", report.records)?;

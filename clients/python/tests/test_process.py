@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import tracklab as wandb
-from conftest import Daemon, run_script
+from conftest import Daemon, run_script, tracklab_cli
 
 
 def wait_state(run_id: str, state: str, secs: float = 30) -> dict:
@@ -108,3 +108,27 @@ def test_a_forked_child_cannot_use_the_parents_run_but_can_start_its_own(
     run.finish()
     assert wandb.Api().run("child").state == "finished"
     assert [r["a"] for r in wandb.Api().run("parent").scan_history(keys=["a"])] == [1, 3]
+
+
+def test_finish_with_the_daemon_gone_keeps_the_unacked_tail_for_sync(
+    daemon: Daemon, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = wandb.init(project="p", id="orphan", dir=tmp_path, settings={"finish_timeout": 2})
+    for i in range(100):
+        run.log({"a": i})
+    run._native.sync()
+    daemon.kill9()
+    for i in range(100, 250):
+        run.log({"a": i})
+    started = time.monotonic()
+    run.finish()  # returns after the timeout instead of hanging
+    assert time.monotonic() - started < 30
+    err = capsys.readouterr().err
+    assert "import them with: tracklab sync" in err, err
+    tail = err.split("tracklab sync ")[-1].strip()
+    daemon.start()
+    sync = tracklab_cli(daemon.data_dir, "--json", "sync", tail)
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    r = wandb.Api().run("orphan")
+    assert r.state == "finished"
+    assert [x["a"] for x in r.scan_history(keys=["a"])] == list(range(250))

@@ -50,7 +50,8 @@ pub struct Run {
     tx: Option<mpsc::UnboundedSender<Record>>,
     durable: watch::Receiver<u64>,
     shared: Arc<Shared>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    task: Option<tokio::task::JoinHandle<Vec<Record>>>,
+    stop: watch::Sender<bool>,
 }
 
 impl Run {
@@ -59,6 +60,7 @@ impl Run {
         let writer_id = random_writer_id();
         let (tx, rx) = mpsc::unbounded_channel();
         let (durable_tx, durable) = watch::channel(0u64);
+        let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             warnings: Mutex::new(Vec::new()),
             fatal: Mutex::new(None),
@@ -73,6 +75,7 @@ impl Run {
             unacked: VecDeque::new(),
             next_batch: 1,
             reconnect_timeout: opts.reconnect_timeout.unwrap_or(Duration::from_secs(120)),
+            stop: stop_rx,
         };
         let task = tokio::spawn(sender.run());
         let mut start = opts.start;
@@ -87,6 +90,7 @@ impl Run {
             durable,
             shared,
             task: Some(task),
+            stop,
         };
         let seq = run.send(Payload::RunStart(start))?;
         run.wait_durable(seq).await?;
@@ -192,12 +196,54 @@ impl Run {
     }
 
     /// Sends the exit record and waits until every record is durable.
-    pub async fn finish(mut self, exit_code: i32) -> Result<FinishReport, ClientError> {
-        let seq = self.send(Payload::Exit(v1::RunExit {
+    pub async fn finish(self, exit_code: i32) -> Result<FinishReport, ClientError> {
+        self.finish_within(exit_code, Duration::MAX)
+            .await
+            .map_err(|(e, _)| e)
+    }
+}
+
+impl Run {
+    /// Stops delivering and returns every record the daemon has not
+    /// acknowledged (also those still queued), in sequence order, so the
+    /// caller can keep them elsewhere (the Python SDK writes them to an
+    /// offline log for `tracklab sync`). Some may in fact be durable (their
+    /// ack was lost): importing them again changes nothing.
+    pub async fn abandon(mut self) -> Vec<Record> {
+        self.tx.take();
+        let _ = self.stop.send(true);
+        match self.task.take() {
+            Some(t) => t.await.unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    /// `finish`, but if the daemon has not acknowledged everything within
+    /// `timeout`, gives up and returns the unacknowledged records instead.
+    pub async fn finish_within(
+        mut self,
+        exit_code: i32,
+        timeout: Duration,
+    ) -> Result<FinishReport, (ClientError, Vec<Record>)> {
+        let seq = match self.send(Payload::Exit(v1::RunExit {
             exit_code,
             crashed: false,
-        }))?;
-        self.wait_durable(seq).await?;
+        })) {
+            Ok(seq) => seq,
+            Err(e) => return Err((e, self.abandon().await)),
+        };
+        let waited = tokio::time::timeout(timeout, self.wait_durable(seq)).await;
+        match waited {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err((e, self.abandon().await)),
+            Err(_) => {
+                let e = ClientError::Timeout {
+                    secs: timeout.as_secs(),
+                    what: "acknowledgement of every record".into(),
+                };
+                return Err((e, self.abandon().await));
+            }
+        }
         self.tx.take();
         if let Some(t) = self.task.take() {
             let _ = t.await;
@@ -220,6 +266,8 @@ struct Sender {
     unacked: VecDeque<Record>,
     next_batch: u64,
     reconnect_timeout: Duration,
+    /// Set by `Run::abandon`: stop at once and hand back what is unacked.
+    stop: watch::Receiver<bool>,
 }
 
 /// Errors after which re-sending cannot help.
@@ -237,15 +285,32 @@ fn is_fatal(code: Code) -> bool {
 }
 
 impl Sender {
-    async fn run(mut self) {
+    /// Delivers every record; returns those it could not (when it stopped
+    /// on a refusal, after `reconnect_timeout`, or when abandoned).
+    async fn run(mut self) -> Vec<Record> {
+        self.deliver().await;
+        // Whatever is still unacknowledged or queued, in sequence order.
+        let mut left: Vec<Record> = std::mem::take(&mut self.unacked).into();
+        while let Ok(r) = self.rx.try_recv() {
+            left.push(r);
+        }
+        left
+    }
+
+    async fn deliver(&mut self) {
         let mut input_closed = false;
         let mut down_since: Option<Instant> = None;
         let mut backoff = Duration::from_millis(20);
+        let mut stop = self.stop.clone();
         loop {
             if input_closed && self.unacked.is_empty() {
                 return;
             }
-            match self.session(&mut input_closed).await {
+            let ended = tokio::select! {
+                r = self.session(&mut input_closed) => r,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            match ended {
                 Ok(()) => return,
                 Err(SessionEnd::Fatal(code, msg)) => {
                     tracing::error!(error = %msg, "tracklab: the daemon refused the run's records");
@@ -268,7 +333,10 @@ impl Sender {
                         return;
                     }
                     tracing::debug!(error = %msg, "tracklab: reconnecting");
-                    tokio::time::sleep(backoff).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
                     backoff = (backoff * 2).min(Duration::from_millis(500));
                     continue;
                 }

@@ -45,6 +45,15 @@ def _env(*names: str) -> str | None:
     return None
 
 
+def _setting(settings: Any, name: str) -> Any:
+    """A value from init(settings=...): a dict or an object with attributes."""
+    if settings is None:
+        return None
+    if isinstance(settings, dict):
+        return settings.get(name)
+    return getattr(settings, name, None)
+
+
 def _resume_mode(resume: bool | str | None) -> str:
     if resume is None or resume is False:
         return "never"
@@ -163,6 +172,8 @@ def init(
         resumed=resumed,
         starting_step=starting_step,
         offline_dir=offline_dir,
+        files_root=files_root,
+        finish_timeout=_setting(settings, "finish_timeout"),
     )
     _state.set_current(new_run)
     return new_run

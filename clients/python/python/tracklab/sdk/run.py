@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from tracklab.sdk.summary import Summary
 
 _fallback = _convert.fallback
 
-#: Seconds `finish()` waits for the daemon to acknowledge every record.
-FINISH_TIMEOUT_S = 600.0
+#: Seconds `finish()` waits for the daemon to acknowledge every record
+#: (env TRACKLAB_FINISH_TIMEOUT, or init(settings={"finish_timeout": s})).
+FINISH_TIMEOUT_S = 120.0
 
 
 class Run:
@@ -39,6 +41,8 @@ class Run:
         resumed: bool,
         starting_step: int,
         offline_dir: Path | None = None,
+        files_root: Path | None = None,
+        finish_timeout: float | None = None,
     ) -> None:
         self._native = native
         self._data_dir = data_dir
@@ -57,6 +61,12 @@ class Run:
         self._lock = threading.Lock()
         self._query: NativeQuery | None = None
         self._offline_dir = offline_dir
+        self._files_root = files_root or Path.cwd()
+        self._finish_timeout = (
+            finish_timeout
+            if finish_timeout is not None
+            else float(os.environ.get("TRACKLAB_FINISH_TIMEOUT", FINISH_TIMEOUT_S))
+        )
         self._offline_log: str | None = native.offline_path
         self.config = config
         config._attach(self._send_config)
@@ -252,7 +262,9 @@ class Run:
                 return
             self._finished = True
         code = 0 if exit_code is None else int(exit_code)
-        report = self._native.finish(code, FINISH_TIMEOUT_S)
+        stamp = time.strftime("%Y%m%d_%H%M%S")
+        tail = self._files_root / "tracklab" / f"offline-run-{stamp}-{self._id}-tail" / "run.tlog"
+        report = self._native.finish(code, self._finish_timeout, str(tail))
         from tracklab import _state
 
         _state.run_finished(self)
@@ -260,7 +272,15 @@ class Run:
             for kind, message in report["warnings"]:
                 print(f"tracklab: warning ({kind}): {message}", file=sys.stderr)
         path = report.get("offline_path")
-        if path:
+        if report.get("unacked"):
+            print(
+                f"tracklab: {report['error']}\n"
+                f"tracklab: the {report['unacked']} records of run {self._id} the daemon did not "
+                f"acknowledge are kept in {path}\n"
+                f"tracklab: import them with: tracklab sync {path}",
+                file=sys.stderr,
+            )
+        elif path:
             print(
                 f"tracklab: run {self._id} was logged offline to {path}\n"
                 f"tracklab: import it with: tracklab sync {path}",
