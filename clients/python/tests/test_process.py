@@ -132,3 +132,24 @@ def test_finish_with_the_daemon_gone_keeps_the_unacked_tail_for_sync(
     r = wandb.Api().run("orphan")
     assert r.state == "finished"
     assert [x["a"] for x in r.scan_history(keys=["a"])] == list(range(250))
+
+
+def test_init_starts_a_daemon_that_outlives_the_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import daemon_bin
+
+    data = tmp_path / "fresh"
+    monkeypatch.setenv("TRACKLAB_DIR", str(data))
+    monkeypatch.setenv("TRACKLAB_DAEMON_BIN", daemon_bin())
+    monkeypatch.setenv("TRACKLAB_PORT", "0")
+    code = "import tracklab as w; r = w.init(project='p', id='auto'); r.log({'a': 1}); r.finish()"
+    p = run_script(code, data)
+    assert p.wait(60) == 0, p.stderr.read() if p.stderr else ""
+    try:
+        # The script is gone; its daemon still answers.
+        assert wandb.Api().run("auto").state == "finished"
+        assert (data / "daemon.json").is_file()
+    finally:
+        stop = tracklab_cli(data, "daemon", "stop")
+        assert stop.returncode == 0, stop.stderr

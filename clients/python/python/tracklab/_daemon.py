@@ -35,6 +35,25 @@ def connect(root: Path) -> NativeQuery:
     return NativeQuery(str(root))
 
 
+def _spawn(binary: str, root: Path, extra: list[str]) -> subprocess.Popen[bytes]:
+    log = open(root / "daemon.log", "ab")  # noqa: SIM115 - handed to the child
+    try:
+        return subprocess.Popen(
+            [binary, "--data-dir", str(root), *extra],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # outlives this script and its Ctrl-C
+            close_fds=True,
+        )
+    except OSError as e:
+        raise DaemonNotRunning(
+            f"no tracklab-daemon runs for {root}, and starting {binary} failed: {e}"
+        ) from None
+    finally:
+        log.close()
+
+
 def ensure_daemon(root: Path) -> None:
     """Returns once a daemon answers for `root`, starting one if needed."""
     try:
@@ -49,23 +68,9 @@ def ensure_daemon(root: Path) -> None:
             "on PATH or set TRACKLAB_DAEMON_BIN (or use mode='offline')"
         )
     root.mkdir(parents=True, exist_ok=True)
-    log = open(root / "daemon.log", "ab")  # noqa: SIM115 - handed to the child
-    try:
-        proc = subprocess.Popen(
-            [binary, "--data-dir", str(root)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,  # outlives this script and its Ctrl-C
-            close_fds=True,
-        )
-    except OSError as e:
-        raise DaemonNotRunning(
-            f"no tracklab-daemon runs for {root}, and starting {binary} failed: {e}"
-        ) from None
-    finally:
-        log.close()
+    proc = _spawn(binary, root, [])
     deadline = time.monotonic() + START_TIMEOUT_S
+    retried = False
     while time.monotonic() < deadline:
         try:
             connect(root)
@@ -79,9 +84,16 @@ def ensure_daemon(root: Path) -> None:
                 connect(root)
                 return
             except DaemonNotRunning:
-                tail = (root / "daemon.log").read_text(errors="replace")[-2000:]
-                raise DaemonNotRunning(
-                    f"tracklab-daemon exited at start with code {code}; its log:\n{tail}"
-                ) from None
+                pass
+            tail = (root / "daemon.log").read_text(errors="replace")[-2000:]
+            if not retried and "in use" in tail and "TRACKLAB_PORT" not in os.environ:
+                # The default port is taken (another data dir's daemon):
+                # any free port will do, daemon.json says which.
+                retried = True
+                proc = _spawn(binary, root, ["--port", "0"])
+                continue
+            raise DaemonNotRunning(
+                f"tracklab-daemon exited at start with code {code}; its log:\n{tail}"
+            ) from None
         time.sleep(0.05)
     raise DaemonNotRunning(f"tracklab-daemon did not answer within {START_TIMEOUT_S:.0f} s")
