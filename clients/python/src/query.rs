@@ -63,6 +63,10 @@ fn run_dict<'py>(py: Python<'py>, r: &RunInfo) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("console_lines", r.console_lines)?;
     d.set_item("starting_step", r.starting_step)?;
     d.set_item("deleted", r.deleted)?;
+    d.set_item(
+        "files",
+        r.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
+    )?;
     if let Some(g) = &r.git {
         let git = PyDict::new(py);
         git.set_item("commit", &g.commit)?;

@@ -325,6 +325,16 @@ impl NativeRun {
         }))
     }
 
+    /// Files saved with the run, relative to its files directory
+    /// (`policy` 0 = now, 1 = end, 2 = live).
+    fn files(&mut self, paths: Vec<String>, policy: i32) -> PyResult<u64> {
+        let files = paths
+            .into_iter()
+            .map(|path| v1::FileEntry { path, policy })
+            .collect();
+        self.send(Payload::Files(v1::Files { files }))
+    }
+
     /// Console lines (`stream` 0 = stdout, 1 = stderr).
     fn output(&mut self, stream: i32, lines: Vec<String>) -> PyResult<u64> {
         self.send(Payload::Output(v1::ConsoleOutput { stream, lines }))

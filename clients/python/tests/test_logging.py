@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import tracklab as wandb
@@ -149,3 +150,25 @@ def test_reinit_finishes_the_previous_run(daemon: object) -> None:
     assert wandb.run is second
     assert wandb.Api().run(first.id).state == "finished"
     second.finish()
+
+
+def test_metadata_and_requirements_are_recorded(daemon: object) -> None:
+    run = wandb.init(project="p")
+    run.log({"a": 1})
+    run.finish()
+    r = wandb.Api().run(run.id)
+    assert r.metadata["program"] and r.metadata["python"] and r.metadata["username"] is not None
+    req = (Path(run.dir) / "requirements.txt").read_text()
+    assert "pytest==" in req
+    assert r._d["files"] == ["requirements.txt"]
+
+
+def test_history_as_a_pandas_dataframe(daemon: object) -> None:
+    pd = pytest.importorskip("pandas")
+    run = wandb.init(project="p")
+    for i in range(5):
+        run.log({"loss": 1.0 / (i + 1)})
+    run.finish()
+    df = wandb.Api().run(run.id).history(keys=["loss"])
+    assert isinstance(df, pd.DataFrame)
+    assert list(df["_step"]) == [0, 1, 2, 3, 4] and df["loss"].iloc[-1] == 0.2

@@ -176,6 +176,7 @@ def init(
         finish_timeout=_setting(settings, "finish_timeout"),
     )
     _state.set_current(new_run)
+    new_run._save_requirements()
     return new_run
 
 

@@ -50,6 +50,19 @@ def user() -> str:
         return ""
 
 
+def requirements() -> str:
+    """The installed distributions as `name==version` lines (pip freeze's
+    shape), read from importlib.metadata: no subprocess, a few ms."""
+    from importlib import metadata
+
+    seen: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name and name.lower() not in seen:
+            seen[name.lower()] = f"{name}=={dist.version}"
+    return "\n".join(seen[k] for k in sorted(seen)) + "\n"
+
+
 def collect() -> dict[str, Any]:
     argv = list(sys.argv)
     return {

@@ -61,6 +61,7 @@ class Run:
         self._lock = threading.Lock()
         self._query: NativeQuery | None = None
         self._offline_dir = offline_dir
+        self._saved_files: list[str] = []
         self._files_root = files_root or Path.cwd()
         self._finish_timeout = (
             finish_timeout
@@ -238,6 +239,23 @@ class Run:
             self._query = NativeQuery(str(self._data_dir))
         return self._query.get_run(self._id)["summary"]
 
+    def _save_requirements(self) -> None:
+        """Writes requirements.txt into the run's files (on a thread: init
+        does not wait for it)."""
+
+        def work() -> None:
+            from tracklab._metadata import requirements
+
+            try:
+                (Path(self.dir) / "requirements.txt").write_text(requirements())
+                self._saved_files.append("requirements.txt")
+            except Exception as e:  # noqa: BLE001 - metadata is best effort
+                print(f"tracklab: requirements.txt not saved: {e}", file=sys.stderr)
+
+        # The native run is used from this thread only; finish() records the file.
+        self._requirements = threading.Thread(target=work, name="tracklab-requirements")
+        self._requirements.start()
+
     # -- accepted for wandb's integrations ------------------------------
     def _label(self, **_: Any) -> None:
         """wandb's telemetry label (HF calls `run._label(code=...)`): nothing to record."""
@@ -257,10 +275,15 @@ class Run:
 
             _state.run_finished(self)
             return
+        req = getattr(self, "_requirements", None)
+        if req is not None:
+            req.join()
         with self._lock:
             if self._finished:
                 return
             self._finished = True
+        if self._saved_files:
+            self._native.files(self._saved_files, 0)
         code = 0 if exit_code is None else int(exit_code)
         stamp = time.strftime("%Y%m%d_%H%M%S")
         tail = self._files_root / "tracklab" / f"offline-run-{stamp}-{self._id}-tail" / "run.tlog"
