@@ -16,6 +16,9 @@ use crate::{ClientError, Connection, Target, now_us, random_writer_id};
 
 /// Most records in one ingest batch.
 const MAX_BATCH: usize = 2048;
+/// How long the sender waits after a batch that emptied the queue before
+/// it takes the next records (see `Sender::session`).
+const LINGER: Duration = Duration::from_millis(1);
 
 /// How a run is started.
 #[derive(Debug, Clone, Default)]
@@ -381,12 +384,19 @@ impl Sender {
             }
         }
         let mut req_tx = Some(req_tx);
+        // After a small batch, wait LINGER before taking the next one: the
+        // caller's `log()` then finds no parked task to wake (no syscall),
+        // and the next batch is bigger.
+        let mut linger: Option<tokio::time::Instant> = None;
         loop {
             if *input_closed && self.unacked.is_empty() {
                 return Ok(());
             }
             tokio::select! {
-                rec = self.rx.recv(), if !*input_closed && req_tx.is_some() => {
+                _ = async { if let Some(t) = linger { tokio::time::sleep_until(t).await } }, if linger.is_some() => {
+                    linger = None;
+                }
+                rec = self.rx.recv(), if linger.is_none() && !*input_closed && req_tx.is_some() => {
                     let Some(rec) = rec else {
                         *input_closed = true;
                         continue;
@@ -397,6 +407,9 @@ impl Sender {
                             Ok(r) => records.push(r),
                             Err(_) => break,
                         }
+                    }
+                    if records.len() < MAX_BATCH {
+                        linger = Some(tokio::time::Instant::now() + LINGER);
                     }
                     self.unacked.extend(records.iter().cloned());
                     let b = self.batch(records);
