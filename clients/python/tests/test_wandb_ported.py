@@ -110,12 +110,6 @@ def test_config_getattr_default(daemon: object) -> None:
     assert not hasattr(run.config, "a")
 
 
-@pytest.mark.xfail(
-    reason="wandb's Config.__getattr__ raises AttributeError(\"<class ...Config> object has "
-    "no attribute 'a'\"); TrackLab's says \"config has no key 'a'\" "
-    "(python/tracklab/sdk/config.py Config.__getattr__)",
-    strict=True,
-)
 def test_config_getattr_error_message(daemon: object) -> None:
     """wandb test_wandb_config.py::test_config_getattr_default (its `match=` on the message)."""
     run = wandb.init(project="p")
@@ -163,13 +157,6 @@ def test_config_change_requires_allow_val_change(daemon: object) -> None:
     assert api_run(run.id).config == {"lr": 0.2, "epochs": 3}
 
 
-@pytest.mark.xfail(
-    reason="wandb's Config.update sanitizes the whole dict before storing any key, so an "
-    "update that raises ConfigError changes nothing; TrackLab's Config._set stores the keys "
-    "before the failing one locally and never sends them, so run.config and the stored "
-    "config disagree (python/tracklab/sdk/config.py Config._set)",
-    strict=True,
-)
 def test_config_update_with_config_error_changes_nothing(daemon: object) -> None:
     """wandb wandb_config.py Config._update (_sanitize_dict runs before _items.update)."""
     run = wandb.init(project="p", config={"lr": 0.1})
@@ -207,12 +194,6 @@ def test_config_private_keys_hidden(daemon: object) -> None:
     assert api_run(run.id).config == {"lr": 0.1, "_private": 1, "_other": 2}
 
 
-@pytest.mark.xfail(
-    reason="wandb's Config.as_dict() is dict(self), which goes through keys() and hides "
-    "`_`-prefixed keys; TrackLab's as_dict() returns every key including '_private' "
-    "(python/tracklab/sdk/config.py Config.as_dict)",
-    strict=True,
-)
 def test_config_as_dict(daemon: object) -> None:
     """wandb wandb_config.py Config.as_dict (returns dict(self))."""
     run = wandb.init(project="p", config={"lr": 0.1, "net": {"layers": 2}})
@@ -239,14 +220,6 @@ def test_config_nested_values(daemon: object) -> None:
     }
 
 
-@pytest.mark.xfail(
-    reason="wandb's Config.update replaces a top-level value (only the sweep-only "
-    "merge_locked deep-merges), and the stored config gets the whole new value; TrackLab "
-    "replaces it locally but sends the dict as leaf paths (clients/python/src/convert.rs "
-    "dict_items) that the daemon inserts into the stored tree (crates/tracklab-state/src/"
-    "apply.rs config()), so the Api still shows path.to.keep",
-    strict=True,
-)
 def test_nested_config_update_replaces_value(daemon: object) -> None:
     """wandb test_wandb_config.py::test_nested_config_overwrite, with update() not merge_locked."""
     run = wandb.init(project="p")
@@ -296,13 +269,6 @@ def test_init_config_exclude_and_include_keys(daemon: object) -> None:
     assert api_run(run.id).config == {"b": 2}
 
 
-@pytest.mark.xfail(
-    reason="wandb's Config._sanitize passes values through json_friendly_val, so a tuple or "
-    "set becomes a list and numpy scalars become int/float in run.config; TrackLab keeps the "
-    "raw objects locally (only the stored copy is converted) "
-    "(python/tracklab/sdk/config.py Config._set)",
-    strict=True,
-)
 def test_config_values_json_friendly(daemon: object) -> None:
     """wandb wandb_config.py Config._sanitize -> wandb/util.py json_friendly_val."""
     np = pytest.importorskip("numpy")
@@ -325,13 +291,6 @@ class _Color(enum.Enum):
     RED = 1
 
 
-@pytest.mark.xfail(
-    reason="wandb's json_friendly_val turns a dataclass into a dict, an Enum into its name and "
-    "a date into its isoformat; TrackLab raises TypeError ('cannot be logged') and has "
-    "already stored the key locally (python/tracklab/sdk/config.py Config._set, "
-    "python/tracklab/_convert.py fallback)",
-    strict=True,
-)
 def test_config_values_json_friendly_objects(daemon: object) -> None:
     """wandb wandb_config.py Config._sanitize -> wandb/util.py json_friendly_val."""
     run = wandb.init(project="p")
@@ -368,12 +327,6 @@ def test_item_get(daemon: object) -> None:
     assert "this" in run.summary and "this" in run.summary.keys()
 
 
-@pytest.mark.xfail(
-    reason="wandb's Summary has __setattr__ = __setitem__, so summary.this = 2 is recorded; "
-    "TrackLab's Summary has no __setattr__: the value becomes a Python attribute of the "
-    "object and never reaches the run (python/tracklab/sdk/summary.py Summary)",
-    strict=True,
-)
 def test_cb_attrib(daemon: object) -> None:
     """wandb test_wandb_summary.py::test_cb_attrib."""
     run = wandb.init(project="p")
@@ -414,14 +367,6 @@ def test_update_with_nested_dict(daemon: object) -> None:
     assert s["other"] == dict(a=dict(b=1))
 
 
-@pytest.mark.xfail(
-    reason="wandb records summary[k] = v / update({k: v}) as one item at key (k,) whose value "
-    "replaces the old one (runsummary.Set -> GetOrMakeLeaf); TrackLab sends the dict's "
-    "leaves (clients/python/src/convert.rs dict_items) and the daemon sets each leaf into the "
-    "existing tree (crates/tracklab-state/src/apply.rs summary()), so the new leaves are "
-    "merged into the old dict ({'a': 1, 'b': 2} instead of {'b': 2})",
-    strict=True,
-)
 def test_summary_set_replaces_nested_value(daemon: object) -> None:
     """wandb wandb_summary.py SummaryDict.update (item key (k,), whole value)."""
     run = wandb.init(project="p")
@@ -485,12 +430,6 @@ def test_summary_remove_nested(daemon: object) -> None:
     assert api_run(run.id).summary["a"] == {"c": 3}
 
 
-@pytest.mark.xfail(
-    reason="wandb's Summary has __delattr__ = __delitem__ (del summary.this removes key "
-    "'this'); TrackLab's Summary has no __delattr__ and raises AttributeError "
-    "(python/tracklab/sdk/summary.py Summary)",
-    strict=True,
-)
 def test_cb_delete_attrib(daemon: object) -> None:
     """wandb wandb_summary.py SummaryDict.__delattr__."""
     run = wandb.init(project="p")
@@ -501,12 +440,6 @@ def test_cb_delete_attrib(daemon: object) -> None:
     assert "this" not in api_run(run.id).summary
 
 
-@pytest.mark.xfail(
-    reason="wandb's `del summary[k]` removes the literal key (k,) even when k contains '.'; "
-    "TrackLab splits k on '.' and removes the path ['a','b'], so the flat key 'a.b' stays "
-    "(python/tracklab/sdk/summary.py Summary.__delitem__)",
-    strict=True,
-)
 def test_summary_delete_dotted_key(daemon: object) -> None:
     """wandb wandb_summary.py SummaryDict.__delattr__ (item.key = (key,))."""
     run = wandb.init(project="p")
@@ -596,12 +529,6 @@ def test_metric_none(daemon: object) -> None:
     assert history(run.id) == [{"_step": 0, "this": 1}, {"_step": 1, "that": 2}]
 
 
-@pytest.mark.xfail(
-    reason="wandb's define_metric returns a wandb_metric.Metric (.name, .step_metric, "
-    ".step_sync, .hidden, .summary, .goal); TrackLab's returns None "
-    "(python/tracklab/sdk/run.py Run.define_metric)",
-    strict=True,
-)
 def test_metric_name(daemon: object) -> None:
     """wandb test_wandb_define_metric.py::test_metric_name (and the Metric attributes checked
     by test_metric_hidden/goal/step_metric/step_sync/summary)."""
@@ -615,12 +542,6 @@ def test_metric_name(daemon: object) -> None:
     assert m.summary == ("min", "max")
 
 
-@pytest.mark.xfail(
-    reason="wandb accepts a Metric returned by define_metric as step_metric and uses its name; "
-    "TrackLab's define_metric returns None and step_metric only takes a str "
-    "(python/tracklab/sdk/run.py Run.define_metric)",
-    strict=True,
-)
 def test_metric_run_metric_obj(daemon: object) -> None:
     """wandb test_wandb_define_metric.py::test_metric_run_metric_obj."""
     run = wandb.init(project="p")
@@ -661,12 +582,6 @@ def test_metric_goal(daemon: object) -> None:
     assert metric_def(run.id, "glob")["goal"] == "minimize"
 
 
-@pytest.mark.xfail(
-    reason="wandb raises wandb.Error for an unknown goal; TrackLab raises ValueError (from "
-    "clients/python/src/run.rs NativeRun.define_metric), not a tracklab.Error "
-    "(python/tracklab/sdk/run.py Run.define_metric)",
-    strict=True,
-)
 def test_metric_goal_invalid(daemon: object) -> None:
     """wandb test_wandb_define_metric.py::test_metric_goal (goal="nothing" raises wandb.Error)."""
     run = wandb.init(project="p")
@@ -1027,13 +942,6 @@ def test_metric_twice_or_overwrite(daemon: object, kwargs: dict[str, Any]) -> No
         assert row == {"_step": 1, "metric": 2, "thestep": 1}
 
 
-@pytest.mark.xfail(
-    reason="wandb raises wandb.Error for every invalid define_metric argument; TrackLab raises "
-    "ValueError (empty name, '*' not at the end, unknown summary op) or TypeError "
-    "(step_metric=1, from the pyo3 signature), none a tracklab.Error "
-    "(python/tracklab/sdk/run.py Run.define_metric; clients/python/src/run.rs summary_flags)",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "args, kwargs",
     [
@@ -1050,12 +958,6 @@ def test_metric_invalid_args(daemon: object, args: str, kwargs: dict[str, Any]) 
         run.define_metric(args, **kwargs)
 
 
-@pytest.mark.xfail(
-    reason="wandb lower-cases summary ops (summary='MIN,Max' is min,max); TrackLab rejects them "
-    "with ValueError (python/tracklab/sdk/run.py Run.define_metric, "
-    "clients/python/src/run.rs summary_flags)",
-    strict=True,
-)
 def test_metric_summary_ops_case_insensitive(daemon: object) -> None:
     """wandb wandb_run.py Run._define_metric (`s.lower() for s in summary.split(',')`)."""
     run = wandb.init(project="p")

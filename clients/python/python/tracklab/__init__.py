@@ -123,7 +123,7 @@ def init(
         "job_type": job_type or _env("TRACKLAB_JOB_TYPE", "WANDB_JOB_TYPE") or "",
         "tags": tags,
         "notes": notes or "",
-        "config": cfg.as_dict(),
+        "config": cfg._as_dict_all(),
         "resume": _resume_mode(resume),
         **_metadata.collect(),
     }
@@ -155,7 +155,7 @@ def init(
         starting_step = int(info["next_step"])
         # What the earlier segments recorded comes back (wandb restores it).
         merged = dict(info["config"])
-        merged.update(cfg.as_dict())
+        merged.update(cfg._as_dict_all())
         cfg = Config()
         cfg._set(merged, True)
     new_run = Run(
@@ -197,8 +197,8 @@ def log(data: dict[str, Any], step: int | None = None, commit: bool | None = Non
     _need_run().log(data, step=step, commit=commit)
 
 
-def define_metric(name: str, *args: Any, **kwargs: Any) -> None:
-    _need_run().define_metric(name, *args, **kwargs)
+def define_metric(name: str, *args: Any, **kwargs: Any) -> Any:
+    return _need_run().define_metric(name, *args, **kwargs)
 
 
 def alert(title: str, text: str, level: str | int = "INFO", **kwargs: Any) -> None:

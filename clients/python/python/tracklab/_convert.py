@@ -28,6 +28,16 @@ def _dumps(obj: Any) -> str:
 
 def fallback(obj: Any, key: str) -> Any:
     """Converts `obj` (logged under `key`) into something the native side stores."""
+    import dataclasses
+    import datetime
+    import enum
+
+    if isinstance(obj, enum.Enum):
+        return obj.name
+    if isinstance(obj, (datetime.date, datetime.datetime, datetime.time)):
+        return obj.isoformat()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return ("json", _dumps(dataclasses.asdict(obj)))
     # numpy / torch scalars and 0-d arrays/tensors.
     item = getattr(obj, "item", None)
     ndim = getattr(obj, "ndim", None)

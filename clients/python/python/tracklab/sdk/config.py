@@ -51,20 +51,31 @@ class Config:
             send(update, remove or [])
 
     def _set(self, updates: dict[str, Any], allow_val_change: bool | None) -> None:
+        """All or nothing: every key is checked before anything changes."""
         changed: dict[str, Any] = {}
+        replaced: list[list[str]] = []
         for raw, value in updates.items():
             key = _clean_key(raw)
             if key in self._locked:
                 continue
-            if key in self._items and not allow_val_change and not _same(self._items[key], value):
-                raise ConfigError(
-                    f"Attempted to change value of key {key!r} from {self._items[key]!r} "
-                    f"to {value!r}. If you really want to do this, pass "
-                    "allow_val_change=True to config.update()"
-                )
-            self._items[key] = value
+            value = json_friendly(value)
+            if key in self._items:
+                if not allow_val_change and not _same(self._items[key], value):
+                    raise ConfigError(
+                        f"Attempted to change value of key {key!r} from {self._items[key]!r} "
+                        f"to {value!r}. If you really want to do this, pass "
+                        "allow_val_change=True to config.update()"
+                    )
+                if isinstance(self._items[key], dict):
+                    # A new value replaces the old one whole (wandb), not a merge.
+                    replaced.append([key])
             changed[key] = value
+        if replaced:
+            self._emit({}, replaced)
+        # Sent first: a value that cannot be stored raises before the local
+        # config changes, so the two never disagree.
         self._emit(changed)
+        self._items.update(changed)
 
     # -- wandb's API ---------------------------------------------------
     def update(self, d: Any, allow_val_change: bool | None = None) -> None:
@@ -87,6 +98,11 @@ class Config:
         return [v for _, v in self.items()]
 
     def as_dict(self) -> dict[str, Any]:
+        """The public keys and values (wandb: `dict(config)`)."""
+        return dict(self.items())
+
+    def _as_dict_all(self) -> dict[str, Any]:
+        """Every key, `_`-prefixed ones too."""
         return dict(self._items)
 
     def __getitem__(self, key: str) -> Any:
@@ -112,13 +128,43 @@ class Config:
         try:
             return self._items[key]
         except KeyError:
-            raise AttributeError(f"config has no key {key!r}") from None
+            raise AttributeError(f"{self.__class__!r} object has no attribute {key!r}") from None
 
     def __setattr__(self, key: str, value: Any) -> None:
         self._set({key: value}, False)
 
     def __repr__(self) -> str:
         return f"Config({self._items!r})"
+
+
+def json_friendly(value: Any) -> Any:
+    """What wandb keeps in a config: plain JSON-like values (tuples and sets
+    as lists, numpy scalars and arrays as numbers and lists, dataclasses as
+    dicts, enums by name, dates as ISO text)."""
+    import dataclasses
+    import datetime
+    import enum
+
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {k: json_friendly(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [json_friendly(v) for v in items]
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json_friendly(dataclasses.asdict(value))
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", 0) == 0:
+        return item()
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    return value
 
 
 def _same(a: Any, b: Any) -> bool:

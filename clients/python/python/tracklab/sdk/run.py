@@ -12,6 +12,7 @@ from typing import Any
 from tracklab import _convert
 from tracklab._native import NativeQuery, NativeRun
 from tracklab.sdk.config import Config
+from tracklab.sdk.metric import Metric, checked
 from tracklab.sdk.summary import Summary
 
 _fallback = _convert.fallback
@@ -192,28 +193,26 @@ class Run:
     def define_metric(
         self,
         name: str,
-        step_metric: str | None = None,
+        step_metric: str | Metric | None = None,
         step_sync: bool | None = None,
         hidden: bool | None = None,
         summary: str | None = None,
         goal: str | None = None,
         overwrite: bool | None = None,
         **_ignored: Any,
-    ) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError("define_metric() needs a metric name")
-        if "*" in name[:-1]:
-            raise ValueError(f"metric name {name!r}: a glob may only end in '*'")
-        summaries = [s.strip() for s in summary.split(",")] if summary else None
+    ) -> Metric:
+        """wandb.define_metric: returns the Metric (usable as another's step_metric)."""
+        m = checked(name, step_metric, step_sync, hidden, summary, goal, overwrite)
         self._native.define_metric(
-            name,
-            step_metric=step_metric,
+            m.name,
+            step_metric=m.step_metric,
             step_sync=step_sync,
-            hidden=hidden,
-            summary=summaries,
-            goal=goal,
-            overwrite=bool(overwrite),
+            hidden=m.hidden,
+            summary=list(m.summary) if m.summary is not None else None,
+            goal=m.goal,
+            overwrite=bool(m.overwrite),
         )
+        return m
 
     def alert(self, title: str, text: str, level: str | int = "INFO", **_: Any) -> None:
         levels = {"INFO": 0, "WARN": 1, "ERROR": 2}

@@ -18,8 +18,15 @@ class Summary:
         read: Callable[[], dict[str, Any]],
         send: Callable[[dict[str, Any], list[list[str]]], None],
     ) -> None:
-        self._read = read
-        self._send = send
+        object.__setattr__(self, "_read", read)
+        object.__setattr__(self, "_send", send)
+
+    def _set(self, data: dict[str, Any]) -> None:
+        # A dict value replaces what the key held (wandb), not a merge.
+        replaced = [[k] for k, v in data.items() if isinstance(v, dict)]
+        if replaced:
+            self._send({}, replaced)
+        self._send(data, [])
 
     def _as_dict(self) -> dict[str, Any]:
         return self._read()
@@ -31,7 +38,13 @@ class Summary:
         return self._read().get(key, default)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._send({key: value}, [])
+        self._set({key: value})
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self._set({key: value})
+
+    def __delattr__(self, key: str) -> None:
+        self.__delitem__(key)
 
     def __getattr__(self, key: str) -> Any:
         if key.startswith("_"):
@@ -44,10 +57,12 @@ class Summary:
     def update(self, d: dict[str, Any] | None = None, **kwargs: Any) -> None:
         data = dict(d or {}, **kwargs)
         if data:
-            self._send(data, [])
+            self._set(data)
 
     def __delitem__(self, key: str) -> None:
-        self._send({}, [key.split(".")])
+        if key not in self._read():
+            raise KeyError(key)
+        self._send({}, [[key]])
 
     def __contains__(self, key: object) -> bool:
         return key in self._read()
