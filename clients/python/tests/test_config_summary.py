@@ -24,7 +24,8 @@ def test_config_access_update_and_locking(daemon: object) -> None:
     run.config.update({"lr": 0.2}, allow_val_change=True)
     run.config.setdefaults({"lr": 9.0, "seed": 7})
     run.config["_private"] = 1
-    assert "_private" not in run.config.keys() and "_private" in run.config.as_dict()
+    assert "_private" not in run.config.keys() and "_private" not in run.config.as_dict()
+    assert "_private" in run.config and run.config["_private"] == 1
     assert dict(run.config.items())["seed"] == 7
     del run.config["opt"]
     with pytest.raises(AttributeError):
