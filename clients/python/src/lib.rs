@@ -9,8 +9,18 @@ mod runtime;
 
 use pyo3::prelude::*;
 
+/// Runs the tracklab-daemon in this process until it is stopped (SIGTERM,
+/// SIGINT or Admin.Shutdown); `args` are its command line, program name
+/// first. Returns its exit code. This is how the wheel ships the daemon:
+/// `python -m tracklab daemon --data-dir DIR`.
+#[pyfunction]
+fn run_daemon(py: Python<'_>, args: Vec<String>) -> i32 {
+    py.detach(move || tracklab_daemon::main_with_args(args))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(run_daemon, m)?)?;
     m.add_class::<run::NativeRun>()?;
     m.add_class::<query::NativeQuery>()?;
     errors::register(m)?;

@@ -3,6 +3,7 @@ fork, and exit without finish()."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -134,14 +135,14 @@ def test_finish_with_the_daemon_gone_keeps_the_unacked_tail_for_sync(
     assert [x["a"] for x in r.scan_history(keys=["a"])] == list(range(250))
 
 
-def test_init_starts_a_daemon_that_outlives_the_script(
+def test_init_starts_the_shipped_daemon_which_outlives_the_script(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import daemon_bin
-
+    """No daemon and no TRACKLAB_DAEMON_BIN: init() starts the daemon the
+    package ships (`python -m tracklab daemon`)."""
     data = tmp_path / "fresh"
     monkeypatch.setenv("TRACKLAB_DIR", str(data))
-    monkeypatch.setenv("TRACKLAB_DAEMON_BIN", daemon_bin())
+    monkeypatch.delenv("TRACKLAB_DAEMON_BIN", raising=False)
     monkeypatch.setenv("TRACKLAB_PORT", "0")
     code = "import tracklab as w; r = w.init(project='p', id='auto'); r.log({'a': 1}); r.finish()"
     p = run_script(code, data)
@@ -149,7 +150,9 @@ def test_init_starts_a_daemon_that_outlives_the_script(
     try:
         # The script is gone; its daemon still answers.
         assert wandb.Api().run("auto").state == "finished"
-        assert (data / "daemon.json").is_file()
+        info = json.loads((data / "daemon.json").read_text())
+        cmdline = Path(f"/proc/{info['pid']}/cmdline").read_bytes().split(b"\0")
+        assert cmdline[1:4] == [b"-m", b"tracklab", b"daemon"], cmdline
     finally:
         stop = tracklab_cli(data, "daemon", "stop")
         assert stop.returncode == 0, stop.stderr

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,26 +20,24 @@ def data_dir() -> Path:
     return Path(d) if d else Path.home() / ".tracklab"
 
 
-def daemon_binary() -> str | None:
-    """TRACKLAB_DAEMON_BIN, a binary shipped in the package, or PATH."""
+def daemon_command() -> list[str]:
+    """TRACKLAB_DAEMON_BIN if set, else the daemon this package ships
+    (`python -m tracklab daemon`: the same code, so always the same version)."""
     explicit = os.environ.get("TRACKLAB_DAEMON_BIN")
     if explicit:
-        return explicit
-    bundled = Path(__file__).parent / "bin" / "tracklab-daemon"
-    if bundled.is_file():
-        return str(bundled)
-    return shutil.which("tracklab-daemon")
+        return [explicit]
+    return [sys.executable, "-m", "tracklab", "daemon"]
 
 
 def connect(root: Path) -> NativeQuery:
     return NativeQuery(str(root))
 
 
-def _spawn(binary: str, root: Path, extra: list[str]) -> subprocess.Popen[bytes]:
+def _spawn(binary: list[str], root: Path, extra: list[str]) -> subprocess.Popen[bytes]:
     log = open(root / "daemon.log", "ab")  # noqa: SIM115 - handed to the child
     try:
         return subprocess.Popen(
-            [binary, "--data-dir", str(root), *extra],
+            [*binary, "--data-dir", str(root), *extra],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -48,7 +46,7 @@ def _spawn(binary: str, root: Path, extra: list[str]) -> subprocess.Popen[bytes]
         )
     except OSError as e:
         raise DaemonNotRunning(
-            f"no tracklab-daemon runs for {root}, and starting {binary} failed: {e}"
+            f"no tracklab-daemon runs for {root}, and starting {' '.join(binary)} failed: {e}"
         ) from None
     finally:
         log.close()
@@ -61,12 +59,7 @@ def ensure_daemon(root: Path) -> None:
         return
     except DaemonNotRunning:
         pass
-    binary = daemon_binary()
-    if binary is None:
-        raise DaemonNotRunning(
-            f"no tracklab-daemon runs for {root} and none can be started: put tracklab-daemon "
-            "on PATH or set TRACKLAB_DAEMON_BIN (or use mode='offline')"
-        )
+    binary = daemon_command()
     root.mkdir(parents=True, exist_ok=True)
     proc = _spawn(binary, root, [])
     deadline = time.monotonic() + START_TIMEOUT_S
