@@ -198,10 +198,6 @@ mod tests {
         Value { kind: Some(kind) }
     }
 
-    fn p(parts: &[&str]) -> Vec<String> {
-        parts.iter().map(|s| s.to_string()).collect()
-    }
-
     #[test]
     fn floats_are_short() {
         let cases = [
@@ -300,23 +296,6 @@ mod tests {
         assert_eq!(value_as_f64(&k(Kind::Json("1".into()))), None);
         assert_eq!(value_as_f64(&Value { kind: None }), None);
         assert!(value_as_f64(&f(f64::NAN)).is_some_and(f64::is_nan));
-    }
-
-    #[test]
-    fn keys_escape_and_round_trip() {
-        let cases = [
-            (p(&["a", "b"]), "a.b"),
-            (p(&["a.b"]), "a\\.b"),
-            (p(&["a\\b"]), "a\\\\b"),
-            (p(&["x", "y.z", "w\\"]), "x.y\\.z.w\\\\"),
-            (p(&["train/loss"]), "train/loss"),
-            (p(&[]), ""),
-        ];
-        for (path, key) in cases {
-            assert_eq!(item_key(&path), key);
-            assert_eq!(split_key(key), path);
-        }
-        assert_eq!(split_key("test\\this\\.that"), p(&["test\\this.that"]));
     }
 
     #[test]
