@@ -14,8 +14,6 @@ Runs go to the machine's tracklab-daemon (found through the data dir,
 from __future__ import annotations
 
 import os
-import secrets
-import string
 import sys
 import time
 from pathlib import Path
@@ -34,7 +32,13 @@ run: Run | None = None
 config: Any = _state._PreInit("config")
 summary: Any = _state._PreInit("summary")
 
-_ID_CHARS = string.ascii_lowercase + string.digits
+_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _new_run_id() -> str:
+    """8 random base-36 characters, as wandb's run ids (os.urandom: cheaper
+    to import than `secrets`)."""
+    return "".join(_ID_CHARS[b % 36] for b in os.urandom(8))
 
 
 def _env(*names: str) -> str | None:
@@ -101,11 +105,7 @@ def init(
     data_dir = _daemon.data_dir()
     files_root = Path(dir) if dir is not None else Path.cwd()
     project = project or _env("TRACKLAB_PROJECT", "WANDB_PROJECT") or "uncategorized"
-    run_id = (
-        id
-        or _env("TRACKLAB_RUN_ID", "WANDB_RUN_ID")
-        or "".join(secrets.choice(_ID_CHARS) for _ in range(8))
-    )
+    run_id = id or _env("TRACKLAB_RUN_ID", "WANDB_RUN_ID") or _new_run_id()
     name = name or _env("TRACKLAB_NAME", "WANDB_NAME") or run_id
     tags = list(tags or [])
     cfg_items = _to_dict(config)

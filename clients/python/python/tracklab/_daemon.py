@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tracklab._native import DaemonNotRunning, NativeQuery
 
@@ -33,7 +33,9 @@ def connect(root: Path) -> NativeQuery:
     return NativeQuery(str(root))
 
 
-def _spawn(binary: list[str], root: Path, extra: list[str]) -> subprocess.Popen[bytes]:
+def _spawn(binary: list[str], root: Path, extra: list[str]) -> Any:
+    import subprocess
+
     log = open(root / "daemon.log", "ab")  # noqa: SIM115 - handed to the child
     try:
         return subprocess.Popen(

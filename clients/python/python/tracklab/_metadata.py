@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import getpass
 import os
-import platform
-import socket
-import subprocess
 import sys
 from typing import Any
 
 
 def _git(*args: str, cwd: str) -> str | None:
+    import subprocess
+
     try:
         out = subprocess.run(
             ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=2, check=False
@@ -40,10 +38,14 @@ def host() -> str:
         with open("/proc/sys/kernel/hostname") as f:
             return f.read().strip()
     except OSError:
+        import socket
+
         return socket.gethostname()
 
 
 def user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name is not an error
@@ -64,6 +66,8 @@ def requirements() -> str:
 
 
 def collect() -> dict[str, Any]:
+    import platform
+
     argv = list(sys.argv)
     return {
         "host": host(),

@@ -10,8 +10,6 @@ runs: `$and $or $nor $eq $ne $gt $gte $lt $lte $in $nin $regex $exists` on
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +18,8 @@ from tracklab._native import NativeQuery
 
 
 def _created_at(d: dict[str, Any]) -> str:
+    import datetime as _dt
+
     ts = _dt.datetime.fromtimestamp(d["created_us"] / 1e6, tz=_dt.timezone.utc)
     return ts.strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -99,6 +99,8 @@ def _match_value(have: Any, found: bool, cond: Any) -> bool:
                 not any(x in want for x in have) if isinstance(have, list) else have not in want
             )
         elif op == "$regex":
+            import re
+
             ok = found and isinstance(have, str) and re.search(want, have) is not None
         elif op == "$exists":
             ok = found == bool(want)

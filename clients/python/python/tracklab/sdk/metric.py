@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tracklab.errors import Error
 
 #: The summary operations define_metric accepts ("best" and "copy" are
@@ -12,15 +10,31 @@ SUMMARY_OPS = ("min", "max", "mean", "first", "last", "none", "best", "copy")
 GOALS = {"min": "minimize", "minimize": "minimize", "max": "maximize", "maximize": "maximize"}
 
 
-@dataclass(frozen=True)
 class Metric:
-    name: str
-    step_metric: str | None = None
-    step_sync: bool | None = None
-    hidden: bool | None = None
-    summary: tuple[str, ...] | None = None
-    goal: str | None = None
-    overwrite: bool | None = None
+    """A defined metric (a plain class: `dataclasses` costs import time)."""
+
+    __slots__ = ("name", "step_metric", "step_sync", "hidden", "summary", "goal", "overwrite")
+
+    def __init__(
+        self,
+        name: str,
+        step_metric: str | None = None,
+        step_sync: bool | None = None,
+        hidden: bool | None = None,
+        summary: tuple[str, ...] | None = None,
+        goal: str | None = None,
+        overwrite: bool | None = None,
+    ) -> None:
+        self.name = name
+        self.step_metric = step_metric
+        self.step_sync = step_sync
+        self.hidden = hidden
+        self.summary = summary
+        self.goal = goal
+        self.overwrite = overwrite
+
+    def __repr__(self) -> str:
+        return f"Metric(name={self.name!r}, step_metric={self.step_metric!r})"
 
 
 def checked(
