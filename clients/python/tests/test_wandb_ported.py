@@ -381,13 +381,6 @@ def test_summary_set_replaces_nested_value(daemon: object) -> None:
     assert s["k"] == {"b": 2} and s["q"] == {"c": 3}
 
 
-@pytest.mark.xfail(
-    reason="wandb wraps a nested summary value in a SummarySubDict whose item set/delete send "
-    "updates at the nested path (('that','nest1','nest2'),...); TrackLab's summary[k] returns "
-    "a plain dict copy, so nested assignments are silently lost "
-    "(python/tracklab/sdk/summary.py Summary.__getitem__)",
-    strict=True,
-)
 def test_cb_item_nested(daemon: object) -> None:
     """wandb test_wandb_summary.py::test_cb_item_nested."""
     run = wandb.init(project="p")
@@ -413,13 +406,6 @@ def test_cb_delete_item(daemon: object) -> None:
     assert "this" not in s and s["keep"] == 1
 
 
-@pytest.mark.xfail(
-    reason="wandb's `del summary['a']['b']` removes the nested path ('a','b') and "
-    "summary['a']['c'] = 3 sets it; TrackLab's summary['a'] is a plain dict copy so both are "
-    "lost and the summary stays {'a': {'b': 2}} (python/tracklab/sdk/summary.py "
-    "Summary.__getitem__)",
-    strict=True,
-)
 def test_summary_remove_nested(daemon: object) -> None:
     """wandb test_wandb_run.py::test_summary_remove_nested / test_cb_delete_item (nested)."""
     run = wandb.init(project="p")
