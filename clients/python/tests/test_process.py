@@ -126,6 +126,7 @@ def test_finish_with_the_daemon_gone_keeps_the_unacked_tail_for_sync(
     assert time.monotonic() - started < 30
     err = capsys.readouterr().err
     assert "import them with: tracklab sync" in err, err
+    assert "waiting for the daemon to acknowledge every record" in err, err
     tail = err.split("tracklab sync ")[-1].strip()
     daemon.start()
     sync = tracklab_cli(daemon.data_dir, "--json", "sync", tail)

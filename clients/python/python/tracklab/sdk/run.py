@@ -286,7 +286,7 @@ class Run:
         code = 0 if exit_code is None else int(exit_code)
         stamp = time.strftime("%Y%m%d_%H%M%S")
         tail = self._files_root / "tracklab" / f"offline-run-{stamp}-{self._id}-tail" / "run.tlog"
-        report = self._native.finish(code, self._finish_timeout, str(tail))
+        report = self._finish_with_progress(code, str(tail))
         from tracklab import _state
 
         _state.run_finished(self)
@@ -308,6 +308,32 @@ class Run:
                 f"tracklab: import it with: tracklab sync {path}",
                 file=sys.stderr,
             )
+
+    def _finish_with_progress(self, code: int, tail: str) -> dict[str, Any]:
+        """native.finish (GIL released), with a line on stderr every few
+        seconds while the daemon has not acknowledged everything."""
+        done = threading.Event()
+        timeout = self._finish_timeout
+
+        def progress() -> None:
+            start = time.monotonic()
+            delay = 1.0
+            while not done.wait(delay):
+                waited = time.monotonic() - start
+                print(
+                    f"tracklab: finishing run {self._id}: waiting for the daemon to acknowledge "
+                    f"every record ({waited:.0f} s; after {timeout:.0f} s the rest is kept "
+                    "in an offline log)",
+                    file=sys.stderr,
+                )
+                delay = 5.0
+
+        watcher = threading.Thread(target=progress, name="tracklab-finish", daemon=True)
+        watcher.start()
+        try:
+            return self._native.finish(code, timeout, tail)
+        finally:
+            done.set()
 
     def join(self, exit_code: int | None = None) -> None:
         self.finish(exit_code)
