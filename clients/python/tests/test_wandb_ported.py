@@ -117,12 +117,6 @@ def test_config_getattr_error_message(daemon: object) -> None:
         _ = run.config.a
 
 
-@pytest.mark.xfail(
-    reason="wandb's Config() loads config-defaults.yaml from the working directory "
-    "({key: {value: v}} -> {key: v}); TrackLab ignores the file "
-    "(python/tracklab/sdk/config.py Config.__init__ / tracklab.init)",
-    strict=True,
-)
 def test_load_config_default(
     daemon: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

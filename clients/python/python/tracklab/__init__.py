@@ -24,7 +24,7 @@ from tracklab._native import NativeRun
 from tracklab._native import __version__ as __version__
 from tracklab.api import Api
 from tracklab.errors import ConfigError, DaemonNotRunning, Error, UsageError
-from tracklab.sdk.config import Config, _to_dict
+from tracklab.sdk.config import Config, _to_dict, config_defaults
 from tracklab.sdk.disabled import DisabledRun
 from tracklab.sdk.run import Run
 
@@ -114,7 +114,10 @@ def init(
     if config_include_keys:
         cfg_items = {k: v for k, v in cfg_items.items() if k in config_include_keys}
     cfg = Config()
-    cfg.update(cfg_items, allow_val_change=allow_val_change)
+    # wandb's config-defaults.yaml (working directory) first; init's own
+    # config wins over it.
+    cfg.update(config_defaults(Path.cwd()))
+    cfg.update(cfg_items, allow_val_change=True)
 
     start: dict[str, Any] = {
         "project": project,

@@ -137,6 +137,27 @@ class Config:
         return f"Config({self._items!r})"
 
 
+def config_defaults(directory: Any) -> dict[str, Any]:
+    """wandb's `config-defaults.yaml` in `directory`: `{key: {value: v}}`
+    (or `{key: v}`) becomes `{key: v}`; wandb's own keys are skipped."""
+    from pathlib import Path
+
+    path = Path(directory) / "config-defaults.yaml"
+    if not path.is_file():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
+    out: dict[str, Any] = {}
+    for key, entry in data.items():
+        if key in ("wandb_version", "_wandb"):
+            continue
+        out[str(key)] = entry["value"] if isinstance(entry, dict) and "value" in entry else entry
+    return out
+
+
 def json_friendly(value: Any) -> Any:
     """What wandb keeps in a config: plain JSON-like values (tuples and sets
     as lists, numpy scalars and arrays as numbers and lists, dataclasses as
