@@ -2,7 +2,8 @@
 # Every test: formatting, lints, then all unit, property, integration and
 # end-to-end tests (the e2e tests run the real daemon binary), then the
 # Python SDK's lint and pytest suite (against the same daemon binary).
-# Slow soak variants run with TRACKLAB_SOAK=1.
+# Slow soak variants run with TRACKLAB_SOAK=1; TRACKLAB_TEST_WHEEL=1 adds a
+# `pip install ./clients/python` check in a fresh virtualenv (a release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
@@ -14,3 +15,6 @@ bash tests/python-env.sh
 .venv/bin/ruff format --check clients/python
 TRACKLAB_DAEMON_BIN="$PWD/target/debug/tracklab-daemon" \
   .venv/bin/python -m pytest -q clients/python/tests
+if [ "${TRACKLAB_TEST_WHEEL:-}" = 1 ]; then
+  bash tests/pip-install-check.sh
+fi
