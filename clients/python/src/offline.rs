@@ -193,15 +193,17 @@ impl OfflineLog {
             .map_err(|_| self.stopped())
     }
 
-    /// Returns once everything enqueued is written and fdatasynced.
-    pub fn sync(&mut self) -> Result<(), String> {
+    /// Asks the writer to write and fdatasync everything enqueued so far;
+    /// the answer arrives on the returned receiver (wait for it without
+    /// holding any lock the caller's other threads need).
+    pub fn request_sync(&self) -> Result<mpsc::Receiver<Result<(), String>>, String> {
         let (reply, rx) = mpsc::sync_channel(1);
         self.tx
             .as_ref()
             .ok_or("the offline run is finished")?
             .send(Msg::Sync(reply))
-            .map_err(|_| self.stopped())?;
-        rx.recv().map_err(|_| self.stopped())?
+            .map_err(|_| format!("the offline writer of {} stopped", self.path.display()))?;
+        Ok(rx)
     }
 
     /// Stops the writer after everything is written and synced.

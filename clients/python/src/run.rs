@@ -2,14 +2,14 @@
 //! only converts and enqueues (the GIL is held for microseconds); batching,
 //! gRPC and waiting for durable acks happen on the process's I/O thread.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokio::runtime::Runtime;
-use tracklab_client::{Run, RunOptions, Target};
+use tracklab_client::{DurableWaiter, Run, RunOptions, Target};
 use tracklab_proto::v1::{self, record::Payload};
 
 use crate::convert::{dict_items, items_dict, paths};
@@ -34,9 +34,12 @@ enum Backend {
     Offline(OfflineLog),
 }
 
-#[pyclass(module = "tracklab._native")]
+/// Frozen (methods take `&self`): a `log()` from one Python thread never
+/// collides with another thread's `sync()`/`finish()` waiting with the GIL
+/// released; the mutex is held only to enqueue.
+#[pyclass(module = "tracklab._native", frozen)]
 pub struct NativeRun {
-    backend: Option<Backend>,
+    backend: Mutex<Option<Backend>>,
     pid: u32,
     rt: Arc<Runtime>,
     run_id: String,
@@ -134,23 +137,35 @@ fn summary_flags(names: &[String]) -> PyResult<v1::MetricSummary> {
 }
 
 impl NativeRun {
-    fn backend(&mut self) -> PyResult<&mut Backend> {
+    fn check_pid(&self) -> PyResult<()> {
         if std::process::id() != self.pid {
             return Err(PyRuntimeError::new_err(format!(
                 "run {} was started by process {}; a forked child cannot log to it (start its own run with tracklab.init() in the child)",
                 self.run_id, self.pid
             )));
         }
-        self.backend.as_mut().ok_or_else(|| {
-            PyRuntimeError::new_err(format!("run {} is already finished", self.run_id))
-        })
+        Ok(())
     }
 
-    fn send(&mut self, payload: Payload) -> PyResult<u64> {
-        match self.backend()? {
+    fn lock(&self) -> MutexGuard<'_, Option<Backend>> {
+        self.backend.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the backend of a run that is still going.
+    fn with_backend<T>(&self, f: impl FnOnce(&mut Backend) -> PyResult<T>) -> PyResult<T> {
+        self.check_pid()?;
+        let mut guard = self.lock();
+        let backend = guard.as_mut().ok_or_else(|| {
+            PyRuntimeError::new_err(format!("run {} is already finished", self.run_id))
+        })?;
+        f(backend)
+    }
+
+    fn send(&self, payload: Payload) -> PyResult<u64> {
+        self.with_backend(|b| match b {
             Backend::Online(run) => run.send(payload).map_err(client_error),
             Backend::Offline(log) => log.send(payload).map_err(TracklabError::new_err),
-        }
+        })
     }
 }
 
@@ -180,7 +195,7 @@ impl NativeRun {
             .detach(move || rt2.block_on(Run::start(target, opts)))
             .map_err(client_error)?;
         Ok(NativeRun {
-            backend: Some(Backend::Online(run)),
+            backend: Mutex::new(Some(Backend::Online(run))),
             pid: std::process::id(),
             rt,
             run_id,
@@ -202,7 +217,7 @@ impl NativeRun {
         log.send(Payload::RunStart(start))
             .map_err(TracklabError::new_err)?;
         Ok(NativeRun {
-            backend: Some(Backend::Offline(log)),
+            backend: Mutex::new(Some(Backend::Offline(log))),
             pid: std::process::id(),
             rt: runtime()?,
             run_id,
@@ -211,7 +226,7 @@ impl NativeRun {
 
     #[getter]
     fn writer_id(&self) -> u64 {
-        match &self.backend {
+        match &*self.lock() {
             Some(Backend::Online(r)) => r.writer_id(),
             Some(Backend::Offline(l)) => l.writer_id,
             None => 0,
@@ -221,7 +236,7 @@ impl NativeRun {
     /// The offline log's path (None for a run logged through the daemon).
     #[getter]
     fn offline_path(&self) -> Option<String> {
-        match &self.backend {
+        match &*self.lock() {
             Some(Backend::Offline(l)) => Some(l.path.display().to_string()),
             _ => None,
         }
@@ -230,7 +245,7 @@ impl NativeRun {
     /// The summary as this process computed it (offline runs only; None
     /// for a run logged through the daemon, which computes it there).
     fn local_summary<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        match &self.backend {
+        match &*self.lock() {
             Some(Backend::Offline(l)) => {
                 let items = l
                     .state
@@ -246,7 +261,7 @@ impl NativeRun {
     /// `wandb.log(data, step=, commit=)`: converts and enqueues.
     #[pyo3(signature = (data, step=None, commit=None, fallback=None))]
     fn log(
-        &mut self,
+        &self,
         data: &Bound<'_, PyAny>,
         step: Option<i64>,
         commit: Option<bool>,
@@ -262,7 +277,7 @@ impl NativeRun {
 
     #[pyo3(signature = (update, remove, fallback=None))]
     fn config(
-        &mut self,
+        &self,
         update: &Bound<'_, PyAny>,
         remove: &Bound<'_, PyAny>,
         fallback: Option<&Bound<'_, PyAny>>,
@@ -274,7 +289,7 @@ impl NativeRun {
 
     #[pyo3(signature = (update, remove, fallback=None))]
     fn summary(
-        &mut self,
+        &self,
         update: &Bound<'_, PyAny>,
         remove: &Bound<'_, PyAny>,
         fallback: Option<&Bound<'_, PyAny>>,
@@ -288,7 +303,7 @@ impl NativeRun {
     #[pyo3(signature = (name, step_metric=None, step_sync=None, hidden=None, summary=None, goal=None, overwrite=false))]
     #[allow(clippy::too_many_arguments)]
     fn define_metric(
-        &mut self,
+        &self,
         name: String,
         step_metric: Option<String>,
         step_sync: Option<bool>,
@@ -327,7 +342,7 @@ impl NativeRun {
 
     /// Files saved with the run, relative to its files directory
     /// (`policy` 0 = now, 1 = end, 2 = live).
-    fn files(&mut self, paths: Vec<String>, policy: i32) -> PyResult<u64> {
+    fn files(&self, paths: Vec<String>, policy: i32) -> PyResult<u64> {
         let files = paths
             .into_iter()
             .map(|path| v1::FileEntry { path, policy })
@@ -336,18 +351,18 @@ impl NativeRun {
     }
 
     /// Console lines (`stream` 0 = stdout, 1 = stderr).
-    fn output(&mut self, stream: i32, lines: Vec<String>) -> PyResult<u64> {
+    fn output(&self, stream: i32, lines: Vec<String>) -> PyResult<u64> {
         self.send(Payload::Output(v1::ConsoleOutput { stream, lines }))
     }
 
-    fn alert(&mut self, title: String, text: String, level: i32) -> PyResult<u64> {
+    fn alert(&self, title: String, text: String, level: i32) -> PyResult<u64> {
         self.send(Payload::Alert(v1::Alert { title, text, level }))
     }
 
     /// Changes name, notes, group, job type or tags.
     #[pyo3(signature = (name=None, notes=None, tags=None, group=None, job_type=None))]
     fn update(
-        &mut self,
+        &self,
         name: Option<String>,
         notes: Option<String>,
         tags: Option<Vec<String>>,
@@ -367,31 +382,49 @@ impl NativeRun {
 
     /// Waits (GIL released) until everything sent so far is durable.
     #[pyo3(signature = (timeout_s=60.0))]
-    fn sync(&mut self, py: Python<'_>, timeout_s: f64) -> PyResult<()> {
-        let rt = self.rt.clone();
+    fn sync(&self, py: Python<'_>, timeout_s: f64) -> PyResult<()> {
+        enum Wait {
+            Online(DurableWaiter, u64),
+            Offline(std::sync::mpsc::Receiver<Result<(), String>>),
+        }
+        let wait = self.with_backend(|b| match b {
+            Backend::Online(run) => Ok(Wait::Online(run.waiter(), run.last_seq())),
+            Backend::Offline(log) => log
+                .request_sync()
+                .map(Wait::Offline)
+                .map_err(TracklabError::new_err),
+        })?;
+        let timeout = Duration::from_secs_f64(timeout_s.max(0.0));
         let run_id = self.run_id.clone();
-        let run = match self.backend()? {
-            Backend::Online(run) => run,
-            Backend::Offline(log) => {
-                return py.detach(|| log.sync()).map_err(TracklabError::new_err);
-            }
+        let timed_out = || {
+            PyTimeoutError::new_err(format!(
+                "run {run_id}: the run's records were not made durable within {timeout_s} s"
+            ))
         };
-        let done = py.detach(move || {
-            rt.block_on(async move {
-                tokio::time::timeout(Duration::from_secs_f64(timeout_s.max(0.0)), run.flush()).await
-            })
-        });
-        match done {
-            Ok(r) => r.map_err(client_error),
-            Err(_) => Err(PyTimeoutError::new_err(format!(
-                "run {run_id}: the daemon did not acknowledge the run's records within {timeout_s} s"
-            ))),
+        match wait {
+            Wait::Online(waiter, seq) => {
+                let rt = self.rt.clone();
+                let done = py.detach(move || {
+                    rt.block_on(
+                        async move { tokio::time::timeout(timeout, waiter.wait(seq)).await },
+                    )
+                });
+                match done {
+                    Ok(r) => r.map_err(client_error),
+                    Err(_) => Err(timed_out()),
+                }
+            }
+            Wait::Offline(rx) => match py.detach(move || rx.recv_timeout(timeout)) {
+                Ok(r) => r.map_err(TracklabError::new_err),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(timed_out()),
+                Err(_) => Err(TracklabError::new_err("the offline writer stopped")),
+            },
         }
     }
 
     /// Highest sequence number the daemon holds durably.
     fn durable_seq(&self) -> u64 {
-        match &self.backend {
+        match &*self.lock() {
             Some(Backend::Online(r)) => r.durable_seq(),
             _ => 0,
         }
@@ -400,7 +433,7 @@ impl NativeRun {
     /// Warnings so far (from the daemon, or from the local apply offline),
     /// as (kind, message).
     fn warnings(&self) -> Vec<(String, String)> {
-        match &self.backend {
+        match &*self.lock() {
             Some(Backend::Online(r)) => r
                 .warnings()
                 .into_iter()
@@ -417,14 +450,15 @@ impl NativeRun {
     /// log at `tail_path` (for `tracklab sync`) and the report says so.
     #[pyo3(signature = (exit_code=0, timeout_s=None, tail_path=None))]
     fn finish<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         exit_code: i32,
         timeout_s: Option<f64>,
         tail_path: Option<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.backend()?;
-        let run = match self.backend.take() {
+        self.check_pid()?;
+        let taken = self.lock().take();
+        let run = match taken {
             Some(Backend::Online(run)) => run,
             Some(Backend::Offline(mut log)) => {
                 log.send(Payload::Exit(v1::RunExit {

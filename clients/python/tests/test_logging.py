@@ -172,3 +172,31 @@ def test_history_as_a_pandas_dataframe(daemon: object) -> None:
     df = wandb.Api().run(run.id).history(keys=["loss"])
     assert isinstance(df, pd.DataFrame)
     assert list(df["_step"]) == [0, 1, 2, 3, 4] and df["loss"].iloc[-1] == 0.2
+
+
+def test_logging_from_one_thread_while_another_reads_the_summary(daemon: object) -> None:
+    """A summary read waits with the GIL released; another thread's log()
+    meanwhile must neither fail nor be lost."""
+    import threading
+
+    run = wandb.init(project="p")
+    errors: list[BaseException] = []
+
+    def logger() -> None:
+        try:
+            for i in range(3000):
+                run.log({"a": i})
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    t = threading.Thread(target=logger)
+    t.start()
+    reads = 0
+    while t.is_alive():
+        run.summary.get("a")
+        reads += 1
+    t.join()
+    assert not errors, errors
+    assert reads > 0
+    run.finish()
+    assert [r["a"] for r in wandb.Api().run(run.id).scan_history(keys=["a"])] == list(range(3000))

@@ -45,6 +45,46 @@ struct Shared {
     reconnects: AtomicU64,
 }
 
+impl Shared {
+    /// The sender's end as an error: the daemon's status when it refused.
+    fn fatal_error(&self) -> Option<ClientError> {
+        let f = self.fatal.lock().ok().and_then(|f| f.clone())?;
+        Some(match f {
+            (Some(code), msg) => ClientError::Status(tonic::Status::new(code, msg)),
+            (None, msg) => ClientError::Sender(msg),
+        })
+    }
+}
+
+/// Waits until a record of a run is durable (see [`Run::waiter`]).
+pub struct DurableWaiter {
+    durable: watch::Receiver<u64>,
+    shared: Arc<Shared>,
+}
+
+impl DurableWaiter {
+    /// Returns once record `seq` is durable, or with the reason it never
+    /// will be (the daemon refused the run, or stayed unreachable).
+    pub async fn wait(mut self, seq: u64) -> Result<(), ClientError> {
+        loop {
+            if *self.durable.borrow_and_update() >= seq {
+                return Ok(());
+            }
+            if let Some(e) = self.shared.fatal_error() {
+                return Err(e);
+            }
+            if self.durable.changed().await.is_err() {
+                if *self.durable.borrow() >= seq {
+                    return Ok(());
+                }
+                return Err(self.shared.fatal_error().unwrap_or_else(|| {
+                    ClientError::Sender("the background sender stopped".into())
+                }));
+            }
+        }
+    }
+}
+
 /// A run being logged. Cheap calls: `log` and `send` only enqueue.
 pub struct Run {
     run_id: String,
@@ -161,36 +201,21 @@ impl Run {
     }
 
     fn fatal(&self) -> Option<String> {
-        self.fatal_error().map(|e| e.to_string())
+        self.shared.fatal_error().map(|e| e.to_string())
     }
 
-    /// The sender's end as an error: the daemon's status when it refused.
-    fn fatal_error(&self) -> Option<ClientError> {
-        let f = self.shared.fatal.lock().ok().and_then(|f| f.clone())?;
-        Some(match f {
-            (Some(code), msg) => ClientError::Status(tonic::Status::new(code, msg)),
-            (None, msg) => ClientError::Sender(msg),
-        })
+    /// Something that waits for durability without borrowing the run, so
+    /// that other threads can keep logging meanwhile.
+    pub fn waiter(&self) -> DurableWaiter {
+        DurableWaiter {
+            durable: self.durable.clone(),
+            shared: self.shared.clone(),
+        }
     }
 
     /// Waits until record `seq` is durable.
     pub async fn wait_durable(&mut self, seq: u64) -> Result<(), ClientError> {
-        loop {
-            if *self.durable.borrow_and_update() >= seq {
-                return Ok(());
-            }
-            if let Some(e) = self.fatal_error() {
-                return Err(e);
-            }
-            if self.durable.changed().await.is_err() {
-                if *self.durable.borrow() >= seq {
-                    return Ok(());
-                }
-                return Err(self.fatal_error().unwrap_or_else(|| {
-                    ClientError::Sender("the background sender stopped".into())
-                }));
-            }
-        }
+        self.waiter().wait(seq).await
     }
 
     /// Waits until everything enqueued so far is durable.
