@@ -129,11 +129,19 @@ def test_finish_with_the_daemon_gone_keeps_the_unacked_tail_for_sync(
     assert "waiting for the daemon to acknowledge every record" in err, err
     tail = err.split("tracklab sync ")[-1].strip()
     daemon.start()
+    # What the liveness check does when the script is gone by then: the
+    # daemon's crash mark. The tail's records continue the script's writer
+    # and reopen the run.
+    mark = tracklab_cli(daemon.data_dir, "runs", "set-state", "orphan", "crashed")
+    assert mark.returncode == 0, mark.stderr
+    assert wandb.Api().run("orphan").state == "crashed"
     sync = tracklab_cli(daemon.data_dir, "--json", "sync", tail)
     assert sync.returncode == 0, sync.stdout + sync.stderr
     r = wandb.Api().run("orphan")
     assert r.state == "finished"
-    assert [x["a"] for x in r.scan_history(keys=["a"])] == list(range(250))
+    rows = list(r.scan_history(keys=["a"]))
+    assert [x["a"] for x in rows] == list(range(250))
+    assert [x["_step"] for x in rows] == list(range(250))
 
 
 def test_init_starts_the_shipped_daemon_which_outlives_the_script(

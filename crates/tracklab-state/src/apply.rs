@@ -177,6 +177,19 @@ pub fn apply(state: &mut RunState, record: &v1::Record) -> Applied {
         return out;
     }
 
+    // A crash mark is the daemon's guess that the client is gone. A record
+    // that continues a client writer the run already had proves the guess
+    // premature (the unacknowledged tail an SDK kept and `tracklab sync`
+    // imports later): the run is open again, and the client's own exit
+    // decides how it ends. Deterministic on replay: it depends only on the
+    // records.
+    if state.status == Status::Crashed
+        && record.writer_id != 0
+        && last > 0
+        && !matches!(record.payload, Some(Payload::RunStart(_)))
+    {
+        state.status = Status::Running;
+    }
     match &record.payload {
         None => cx.warn(warning_kind::INVALID, "record has no payload".to_string()),
         Some(Payload::RunStart(start)) => run_start(state, start, &mut cx),
@@ -448,8 +461,13 @@ fn exit(state: &mut RunState, e: &v1::RunExit, cx: &mut Cx<'_>) {
         &["_runtime".to_string()],
         Value::Float(state.runtime_at(ts)),
     );
-    let next = state.history.step.saturating_add(1);
-    state.flush_row(next, ts, cx.out);
+    // A crash mark (the daemon's guess) keeps what is pending but does not
+    // move an empty row's step: if the client's tail arrives later, its
+    // rows keep the steps the client gave them.
+    if !(e.crashed && state.history.pending.is_empty()) {
+        let next = state.history.step.saturating_add(1);
+        state.flush_row(next, ts, cx.out);
+    }
     set_exit(state, e);
 }
 

@@ -426,3 +426,41 @@ fn a_resume_restores_a_deleted_run() {
     run.send(resume(v1::ResumeMode::ResumeAllow, 1));
     assert!(!run.state.deleted());
 }
+
+#[test]
+fn records_that_continue_a_writer_after_a_crash_mark_reopen_the_run() {
+    // The daemon marked the run crashed while its client's tail was still
+    // unacknowledged (daemon down); `tracklab sync` brings the tail later.
+    let mut run = Run::started();
+    run.send(log1(&[("a", i(1))]));
+    let client = run.writer_id;
+    let client_seq = run.seq;
+    run.new_writer(0);
+    run.send(Payload::Exit(v1::RunExit {
+        exit_code: -1,
+        crashed: true,
+    }));
+    assert_eq!(run.state.status(), v1::RunState::Crashed);
+    run.writer_id = client;
+    run.seq = client_seq;
+    let applied = run.send(log1(&[("a", i(2))]));
+    assert!(applied.warnings.is_empty(), "{:?}", applied.warnings);
+    assert_eq!(run.state.status(), v1::RunState::Running);
+    run.send(exit(0));
+    assert_eq!(run.state.status(), v1::RunState::Finished);
+    assert_eq!(
+        run.user_rows(),
+        vec![(0, map(&[("a", i(1))])), (1, map(&[("a", i(2))]))]
+    );
+    // A writer the run never had does not reopen it.
+    let mut other = Run::started();
+    other.new_writer(0);
+    other.send(Payload::Exit(v1::RunExit {
+        exit_code: -1,
+        crashed: true,
+    }));
+    other.new_writer(99);
+    let applied = other.send(log1(&[("a", i(1))]));
+    assert_eq!(applied.warnings[0].kind, warning_kind::AFTER_EXIT);
+    assert_eq!(other.state.status(), v1::RunState::Crashed);
+}
