@@ -21,6 +21,9 @@ const MAX_MESSAGE_BYTES: usize = 1 << 30;
 pub struct NativeQuery {
     conn: Connection,
     rt: Arc<Runtime>,
+    /// The process that connected: a forked child must not use the
+    /// parent's runtime and channel (their threads do not exist there).
+    pid: u32,
 }
 
 fn state_name(state: i32) -> &'static str {
@@ -110,6 +113,12 @@ impl NativeQuery {
         py: Python<'_>,
         f: impl Future<Output = Result<T, tonic::Status>> + Send,
     ) -> PyResult<T> {
+        if std::process::id() != self.pid {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "this tracklab.Api() was created by process {}; create a new one in this process",
+                self.pid
+            )));
+        }
         let rt = self.rt.clone();
         py.detach(move || rt.block_on(f)).map_err(status_error)
     }
@@ -124,7 +133,11 @@ impl NativeQuery {
         let conn = py
             .detach(move || rt2.block_on(Connection::connect(std::path::Path::new(&data_dir))))
             .map_err(client_error)?;
-        Ok(NativeQuery { conn, rt })
+        Ok(NativeQuery {
+            conn,
+            rt,
+            pid: std::process::id(),
+        })
     }
 
     #[pyo3(signature = (project=None, include_deleted=false))]

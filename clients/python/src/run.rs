@@ -173,7 +173,10 @@ impl NativeRun {
 impl NativeRun {
     /// Starts (or resumes) a run; returns once the daemon has its start.
     #[new]
-    #[pyo3(signature = (data_dir, run_id, start, fallback=None, reconnect_timeout_s=120.0))]
+    // Keep buffering (and re-sending) through long daemon outages rather
+    // than failing the user's training: finish() bounds the final wait and
+    // spills what is unacknowledged to an offline log.
+    #[pyo3(signature = (data_dir, run_id, start, fallback=None, reconnect_timeout_s=86_400.0))]
     fn new(
         py: Python<'_>,
         data_dir: String,
@@ -245,17 +248,18 @@ impl NativeRun {
     /// The summary as this process computed it (offline runs only; None
     /// for a run logged through the daemon, which computes it there).
     fn local_summary<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        match &*self.lock() {
-            Some(Backend::Offline(l)) => {
-                let items = l
-                    .state
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .summary_items();
-                Ok(Some(items_dict(py, &items)?))
-            }
-            _ => Ok(None),
-        }
+        // Take the items under the locks, build Python objects after: the
+        // conversion runs Python code, during which another thread may
+        // take the GIL and want the backend lock.
+        let items = match &*self.lock() {
+            Some(Backend::Offline(l)) => l
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .summary_items(),
+            _ => return Ok(None),
+        };
+        Ok(Some(items_dict(py, &items)?))
     }
 
     /// `wandb.log(data, step=, commit=)`: converts and enqueues.

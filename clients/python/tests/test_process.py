@@ -165,3 +165,26 @@ def test_init_starts_the_shipped_daemon_which_outlives_the_script(
     finally:
         stop = tracklab_cli(data, "daemon", "stop")
         assert stop.returncode == 0, stop.stderr
+
+
+def test_scripts_started_at_once_share_one_daemon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four scripts, no daemon: each may start one; the losers of the race
+    must wait for the winner, not fall back to offline logs."""
+    data = tmp_path / "race"
+    monkeypatch.setenv("TRACKLAB_DIR", str(data))
+    monkeypatch.delenv("TRACKLAB_DAEMON_BIN", raising=False)
+    monkeypatch.setenv("TRACKLAB_PORT", "0")
+    code = (
+        "import os, tracklab as w; r = w.init(project='race', dir=os.environ['TRACKLAB_DIR']); "
+        "r.log({'a': 1}); r.finish(); print('offline' if r.offline else 'online')"
+    )
+    procs = [run_script(code, data) for _ in range(4)]
+    try:
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), outs
+        assert [o.strip() for o, _ in outs] == ["online"] * 4, outs
+        assert len(wandb.Api().runs("race")) == 4
+    finally:
+        tracklab_cli(data, "daemon", "stop")

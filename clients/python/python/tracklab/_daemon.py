@@ -63,6 +63,17 @@ def ensure_daemon(root: Path) -> None:
         pass
     binary = daemon_command()
     root.mkdir(parents=True, exist_ok=True)
+    log_path = root / "daemon.log"
+
+    def new_output(since: int) -> str:
+        try:
+            with open(log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    log_start = log_path.stat().st_size if log_path.exists() else 0
     proc = _spawn(binary, root, [])
     deadline = time.monotonic() + START_TIMEOUT_S
     retried = False
@@ -74,21 +85,21 @@ def ensure_daemon(root: Path) -> None:
             pass
         code = proc.poll()
         if code is not None:
-            # Another process may have won the race to start it.
-            try:
-                connect(root)
-                return
-            except DaemonNotRunning:
-                pass
-            tail = (root / "daemon.log").read_text(errors="replace")[-2000:]
-            if not retried and "in use" in tail and "TRACKLAB_PORT" not in os.environ:
+            out = new_output(log_start)
+            if "already running" in out:
+                # Another process started one first (several scripts at
+                # once): wait for it to answer.
+                time.sleep(0.05)
+                continue
+            if not retried and "in use" in out and "TRACKLAB_PORT" not in os.environ:
                 # The default port is taken (another data dir's daemon):
                 # any free port will do, daemon.json says which.
                 retried = True
+                log_start = log_path.stat().st_size if log_path.exists() else 0
                 proc = _spawn(binary, root, ["--port", "0"])
                 continue
             raise DaemonNotRunning(
-                f"tracklab-daemon exited at start with code {code}; its log:\n{tail}"
+                f"tracklab-daemon exited at start with code {code}; its output:\n{out[-2000:]}"
             ) from None
         time.sleep(0.05)
     raise DaemonNotRunning(f"tracklab-daemon did not answer within {START_TIMEOUT_S:.0f} s")

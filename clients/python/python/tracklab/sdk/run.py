@@ -282,7 +282,10 @@ class Run:
                 return
             self._finished = True
         if self._saved_files:
-            self._native.files(self._saved_files, 0)
+            try:
+                self._native.files(self._saved_files, 0)
+            except Exception:  # noqa: BLE001 - finishing matters more than a file list
+                pass
         code = 0 if exit_code is None else int(exit_code)
         stamp = time.strftime("%Y%m%d_%H%M%S")
         tail = self._files_root / "tracklab" / f"offline-run-{stamp}-{self._id}-tail" / "run.tlog"
