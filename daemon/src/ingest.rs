@@ -20,8 +20,7 @@ use tracklab_state::validate::{validate_client_record, validate_record};
 
 use crate::core::Core;
 
-/// Largest encoded record accepted.
-pub const MAX_RECORD_BYTES: usize = 4 << 20;
+pub use tracklab_state::validate::MAX_RECORD_BYTES;
 /// Largest batch accepted, in records and in encoded bytes.
 pub const MAX_BATCH_RECORDS: usize = 100_000;
 pub const MAX_BATCH_BYTES: usize = 16 << 20;

@@ -97,6 +97,13 @@ def test_bad_input_says_which_key_and_the_run_keeps_working(daemon: object) -> N
         run.log({"obj": object()})
     with pytest.raises(TypeError, match="dict"):
         run.log([1, 2])  # type: ignore[arg-type]
+    # What the daemon would refuse (and so end the run) fails here instead.
+    with pytest.raises(ValueError, match="_step"):
+        run.log({"_step": 1.5})
+    with pytest.raises(ValueError):
+        run.log({"": 1.0})
+    with pytest.raises(ValueError):
+        run.log({"big": list(range(400_000))})  # > 1 MiB as JSON
     run.log({"ok": 1.0})
     run.finish()
     assert history(run.id, "ok") == [(0, 1.0)]

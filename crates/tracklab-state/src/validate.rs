@@ -16,6 +16,8 @@ use crate::keys::split_key_name;
 /// Run ids: this many characters at most, from `[A-Za-z0-9_.-]`, not
 /// starting with `.` (run ids become directory names).
 pub const MAX_RUN_ID_CHARS: usize = 64;
+/// Largest encoded record (log large objects as files).
+pub const MAX_RECORD_BYTES: usize = 4 << 20;
 /// Project names: 1 to this many characters; no `/`, `\`, control
 /// characters, and not `.` or `..`.
 pub const MAX_PROJECT_CHARS: usize = 128;
