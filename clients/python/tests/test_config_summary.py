@@ -65,3 +65,15 @@ def test_before_init_module_config_raises() -> None:
     if wandb.run is None:
         with pytest.raises(wandb.Error, match="init"):
             wandb.config.update({"a": 1})
+
+
+def test_a_config_update_that_cannot_be_stored_changes_nothing(daemon: object) -> None:
+    class Opaque:
+        pass
+
+    run = wandb.init(project="p", config={"net": {"layers": 2}, "lr": 0.1})
+    with pytest.raises(TypeError, match="'net.layers'"):
+        run.config.update({"net": {"layers": Opaque()}, "lr": 0.2}, allow_val_change=True)
+    assert run.config.net == {"layers": 2} and run.config.lr == 0.1
+    run.finish()
+    assert wandb.Api().run(run.id).config == {"net": {"layers": 2}, "lr": 0.1}

@@ -59,6 +59,7 @@ class Config:
             if key in self._locked:
                 continue
             value = json_friendly(value)
+            _check_storable(key, value)
             if key in self._items:
                 if not allow_val_change and not _same(self._items[key], value):
                     raise ConfigError(
@@ -186,6 +187,27 @@ def json_friendly(value: Any) -> Any:
     if callable(tolist):
         return tolist()
     return value
+
+
+def _check_storable(key: str, value: Any) -> None:
+    """Raises TypeError (before anything is sent) for a value the run
+    cannot store, so that a failed update changes nothing anywhere."""
+    if isinstance(value, (str, bool, int, float, bytes)) or value is None:
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"config key {k!r} under {key!r} is not a string")
+            _check_storable(f"{key}.{k}", v)
+        return
+    if isinstance(value, list):
+        for v in value:
+            _check_storable(key, v)
+        return
+    raise TypeError(
+        f"config value of {key!r} has type {type(value).__name__}, which cannot be stored: "
+        "use numbers, strings, bools, lists and dicts"
+    )
 
 
 def _same(a: Any, b: Any) -> bool:
