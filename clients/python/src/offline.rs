@@ -15,12 +15,16 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tracklab_log::LogWriter;
+use tracklab_proto::Message;
 use tracklab_proto::codec::encode_records;
 use tracklab_proto::v1::{Record, record::Payload};
 use tracklab_state::{RunState, apply};
 
 /// Most records in one frame.
 const MAX_FRAME_RECORDS: usize = 4096;
+/// A frame stops growing at this many encoded bytes (frames are at most
+/// 32 MiB; one record is at most 4 MiB).
+const MAX_FRAME_BYTES: usize = 8 << 20;
 /// Longest time written frames wait for their fdatasync.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 
@@ -78,6 +82,7 @@ fn writer_loop(
     state: Arc<Mutex<RunState>>,
 ) -> Result<(), String> {
     let mut batch = Vec::new();
+    let mut batch_bytes = 0usize;
     let mut last_sync = Instant::now();
     let mut dirty = false;
     loop {
@@ -103,12 +108,15 @@ fn writer_loop(
         for m in pending {
             match m {
                 Msg::Record(r) => {
+                    batch_bytes += r.encoded_len();
                     batch.push(r);
-                    if batch.len() >= MAX_FRAME_RECORDS {
+                    if batch.len() >= MAX_FRAME_RECORDS || batch_bytes >= MAX_FRAME_BYTES {
                         dirty |= write_frame(&mut log, &state, &mut batch)?;
+                        batch_bytes = 0;
                     }
                 }
                 Msg::Sync(reply) => {
+                    batch_bytes = 0;
                     let r = write_frame(&mut log, &state, &mut batch)
                         .and_then(|_| log.sync().map_err(|e| e.to_string()));
                     dirty = false;
@@ -118,6 +126,7 @@ fn writer_loop(
             }
         }
         dirty |= write_frame(&mut log, &state, &mut batch)?;
+        batch_bytes = 0;
         if dirty && last_sync.elapsed() >= SYNC_EVERY {
             log.sync().map_err(|e| e.to_string())?;
             last_sync = Instant::now();

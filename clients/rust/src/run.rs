@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Code;
+use tracklab_proto::Message;
 use tracklab_proto::v1::record::Payload;
 use tracklab_proto::v1::{self, IngestRequest, Item, Record};
 
@@ -16,6 +17,9 @@ use crate::{ClientError, Connection, Target, now_us, random_writer_id};
 
 /// Most records in one ingest batch.
 const MAX_BATCH: usize = 2048;
+/// A batch stops growing at this many encoded bytes (the daemon refuses
+/// batches over 16 MiB; one record is at most 4 MiB).
+const MAX_BATCH_BYTES: usize = 8 << 20;
 /// How long the sender waits after a batch that emptied the queue before
 /// it takes the next records (see `Sender::session`).
 const LINGER: Duration = Duration::from_millis(1);
@@ -298,6 +302,26 @@ struct Sender {
     stop: watch::Receiver<bool>,
 }
 
+/// Splits records, in order, into batches of at most MAX_BATCH records that
+/// stop growing at MAX_BATCH_BYTES.
+fn batches(records: Vec<Record>) -> Vec<Vec<Record>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for r in records {
+        bytes += r.encoded_len();
+        current.push(r);
+        if current.len() >= MAX_BATCH || bytes >= MAX_BATCH_BYTES {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
 /// Errors after which re-sending cannot help.
 fn is_fatal(code: Code) -> bool {
     matches!(
@@ -402,8 +426,8 @@ impl Sender {
         };
         // Re-send everything not yet acknowledged, in order.
         let resend: Vec<Record> = self.unacked.iter().cloned().collect();
-        for chunk in resend.chunks(MAX_BATCH) {
-            let b = self.batch(chunk.to_vec());
+        for chunk in batches(resend) {
+            let b = self.batch(chunk);
             if req_tx.send(b).await.is_err() {
                 return Err(SessionEnd::Connected);
             }
@@ -426,14 +450,18 @@ impl Sender {
                         *input_closed = true;
                         continue;
                     };
+                    let mut bytes = rec.encoded_len();
                     let mut records = vec![rec];
-                    while records.len() < MAX_BATCH {
+                    while records.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
                         match self.rx.try_recv() {
-                            Ok(r) => records.push(r),
+                            Ok(r) => {
+                                bytes += r.encoded_len();
+                                records.push(r);
+                            }
                             Err(_) => break,
                         }
                     }
-                    if records.len() < MAX_BATCH {
+                    if records.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
                         linger = Some(tokio::time::Instant::now() + LINGER);
                     }
                     self.unacked.extend(records.iter().cloned());
@@ -487,4 +515,40 @@ enum SessionEnd {
     Retry(String),
     Connected,
     Fatal(Code, String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(seq: u64, bytes: usize) -> Record {
+        Record {
+            run_id: "r".into(),
+            writer_id: 1,
+            seq,
+            timestamp_us: 0,
+            payload: Some(Payload::Output(v1::ConsoleOutput {
+                stream: 0,
+                lines: vec!["x".repeat(bytes)],
+            })),
+        }
+    }
+
+    #[test]
+    fn batches_are_capped_by_count_and_by_bytes_in_order() {
+        let small: Vec<Record> = (1..=5000).map(|i| rec(i, 10)).collect();
+        let b = batches(small);
+        assert_eq!(
+            b.iter().map(Vec::len).collect::<Vec<_>>(),
+            [2048, 2048, 904]
+        );
+        let big: Vec<Record> = (1..=10).map(|i| rec(i, 3 << 20)).collect();
+        let b = batches(big);
+        assert!(
+            b.iter()
+                .all(|x| x.iter().map(|r| r.encoded_len()).sum::<usize>() < 16 << 20)
+        );
+        let seqs: Vec<u64> = b.iter().flatten().map(|r| r.seq).collect();
+        assert_eq!(seqs, (1..=10).collect::<Vec<_>>());
+    }
 }
