@@ -6,6 +6,9 @@
 # Usage: bash tests/demo.sh [DATA_DIR]   (default: a fresh temporary dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Nothing here reads standard input; an inherited one (a pipe shared with
+# other jobs) once reached `rustc -` through cargo and broke a build.
+exec </dev/null
 cargo build --release -p tracklab-daemon -p tracklab-cli -p tracklab-client \
   --bin tracklab-daemon --bin tracklab --example demo
 data="${1:-$(mktemp -d -t tracklab-demo.XXXXXX)}"

@@ -6,6 +6,9 @@
 # `pip install ./clients/python` check in a fresh virtualenv (a release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Nothing here reads standard input; an inherited one (a pipe shared with
+# other jobs) once reached `rustc -` through cargo and broke a build.
+exec </dev/null
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo build --workspace --bins
