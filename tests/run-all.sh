@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 exec </dev/null
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# cargo caches rustc's target information, failures included; a fresh query
+# for the build (nothing else running) keeps one bad probe from sticking.
+rm -f target/.rustc_info.json
 cargo build --workspace --bins
 cargo test --workspace
 bash tests/python-env.sh

@@ -25,11 +25,6 @@ mod table;
 
 use std::process::ExitCode;
 
-/// Replay and rendering allocate many small values; mimalloc makes the
-/// rebuild ~1.3× faster than glibc's allocator here (benches/README.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::Parser;
 
 use crate::args::{Cli, Command, DaemonCmd, LogCmd, RunsCmd};
