@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tracklab_client::{now_us, random_writer_id};
 use tracklab_log::LogWriter;
 use tracklab_proto::Message;
 use tracklab_proto::codec::encode_records;
@@ -45,18 +46,6 @@ pub struct OfflineLog {
     tx: Option<mpsc::Sender<Msg>>,
     thread: Option<JoinHandle<Result<(), String>>>,
     pub state: Arc<Mutex<RunState>>,
-}
-
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
-}
-
-fn random_writer_id() -> u64 {
-    // Any non-zero value; 0 is the daemon's.
-    let t = now_us() as u64;
-    (t ^ (u64::from(std::process::id()) << 32)).rotate_left(17) | 1
 }
 
 fn write_frame(

@@ -10,9 +10,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokio::runtime::Runtime;
 use tracklab_client::{DurableWaiter, Run, RunOptions, Target};
-use tracklab_proto::Message;
 use tracklab_proto::v1::{self, record::Payload};
-use tracklab_state::validate::{MAX_RECORD_BYTES, validate_client_record};
+use tracklab_state::validate::{MAX_RECORD_BYTES, validate_client_payload};
 
 use crate::convert::{dict_items, items_dict, paths};
 use crate::errors::{TracklabError, client_error};
@@ -167,22 +166,16 @@ impl NativeRun {
     /// at `log()` (the run goes on) instead of a batch the daemon refuses
     /// (which would end the run).
     fn checked(&self, payload: Payload) -> PyResult<Payload> {
-        let rec = v1::Record {
-            run_id: self.run_id.clone(),
-            writer_id: 1,
-            seq: 1,
-            timestamp_us: 0,
-            payload: Some(payload),
-        };
-        validate_client_record(&rec).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let size = rec.encoded_len();
+        validate_client_payload(&payload).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        // The envelope (run id, writer, seq, time) adds well under this.
+        const ENVELOPE: usize = 256;
+        let size = payload.encoded_len() + ENVELOPE;
         if size > MAX_RECORD_BYTES {
             return Err(PyValueError::new_err(format!(
-                "this record is {size} bytes encoded, over the limit of {MAX_RECORD_BYTES}: log large arrays and objects as files"
+                "this record is about {size} bytes encoded, over the limit of {MAX_RECORD_BYTES}: log large arrays and objects as files"
             )));
         }
-        rec.payload
-            .ok_or_else(|| PyValueError::new_err("empty record"))
+        Ok(payload)
     }
 
     fn send(&self, payload: Payload) -> PyResult<u64> {

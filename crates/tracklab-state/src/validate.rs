@@ -81,6 +81,12 @@ pub fn validate_record(rec: &v1::Record) -> Result {
     let Some(payload) = &rec.payload else {
         return Err(bad("payload", "no payload is set"));
     };
+    validate_payload(payload)
+}
+
+/// Checks a record's payload alone (what [`validate_record`] checks beyond
+/// the envelope).
+pub fn validate_payload(payload: &Payload) -> Result {
     match payload {
         Payload::RunStart(s) => run_start(s),
         Payload::RunUpdate(u) => run_update(u),
@@ -116,7 +122,22 @@ pub fn validate_client_record(rec: &v1::Record) -> Result {
     if rec.writer_id == 0 {
         return Err(bad("writer_id", "writer id 0 is reserved for the daemon"));
     }
-    if let Some(Payload::Exit(e)) = &rec.payload
+    if let Some(p) = &rec.payload {
+        daemon_only(p)?;
+    }
+    validate_record(rec)
+}
+
+/// A client's payload, checked without building a record around it (the
+/// SDK checks every `log()` before enqueueing it).
+pub fn validate_client_payload(payload: &Payload) -> Result {
+    daemon_only(payload)?;
+    validate_payload(payload)
+}
+
+/// Fields only the daemon may set.
+fn daemon_only(payload: &Payload) -> Result {
+    if let Payload::Exit(e) = payload
         && e.crashed
     {
         return Err(bad(
@@ -124,7 +145,7 @@ pub fn validate_client_record(rec: &v1::Record) -> Result {
             "only the daemon may mark a run crashed",
         ));
     }
-    validate_record(rec)
+    Ok(())
 }
 
 /// Checks a run id (also used for `fork_from.run_id`).
