@@ -5,11 +5,7 @@
 # Usage: bash benches/python_log.sh   (STEPS to change W1's length)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p tracklab-daemon -p tracklab-cli
-[ -x .venv-bench/bin/python ] || python3 -m venv .venv-bench
-.venv-bench/bin/pip install -q --disable-pip-version-check "maturin>=1.9,<2"
-VIRTUAL_ENV="$PWD/.venv-bench" PATH="$PWD/.venv-bench/bin:$PATH" \
-  maturin develop --release -q --manifest-path clients/python/Cargo.toml >/dev/null 2>&1
+source benches/bench-env.sh
 dir=$(mktemp -d -t tracklab-pybench.XXXXXX)
 export TRACKLAB_DIR="$dir"
 trap './target/release/tracklab daemon stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
