@@ -3,7 +3,9 @@
 # end-to-end tests (the e2e tests run the real daemon binary), then the
 # Python SDK's lint and pytest suite (against the same daemon binary).
 # Slow soak variants run with TRACKLAB_SOAK=1; TRACKLAB_TEST_WHEEL=1 adds a
-# `pip install ./clients/python` check in a fresh virtualenv (a release build).
+# `pip install ./clients/python` check in a fresh virtualenv (a release build);
+# TRACKLAB_TEST_INTEGRATIONS=1 trains tiny models with Hugging Face's Trainer
+# and Lightning through the wandb shim (tests/integrations.sh, 5.6 GiB venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Nothing here reads standard input; an inherited one (a pipe shared with
@@ -21,6 +23,9 @@ bash tests/python-env.sh
 .venv/bin/ruff format --check clients/python
 TRACKLAB_DAEMON_BIN="$PWD/target/debug/tracklab-daemon" \
   .venv/bin/python -m pytest -q clients/python/tests
+if [ "${TRACKLAB_TEST_INTEGRATIONS:-}" = 1 ]; then
+  bash tests/integrations.sh
+fi
 if [ "${TRACKLAB_TEST_WHEEL:-}" = 1 ]; then
   bash tests/pip-install-check.sh
 fi

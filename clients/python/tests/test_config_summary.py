@@ -32,6 +32,11 @@ def test_config_access_update_and_locking(daemon: object) -> None:
         _ = run.config.missing
     with pytest.raises(TypeError, match="not a string"):
         run.config.update({1: 2})
+    with pytest.raises(TypeError, match="not a string"):
+        run.config.update({"m": {(1, 2): "tuple key"}})
+    # nested number keys become their JSON text, as wandb stores them
+    run.config.update({"id2label": {0: "neg", 1: "pos"}, "w": {1.5: True, None: 0}})
+    assert run.config["id2label"] == {"0": "neg", "1": "pos"}
     run.finish()
     cfg = wandb.Api().run(run.id).config
     assert cfg == {
@@ -41,6 +46,8 @@ def test_config_access_update_and_locking(daemon: object) -> None:
         "dropout": 0.5,
         "seed": 7,
         "_private": 1,
+        "id2label": {"0": "neg", "1": "pos"},
+        "w": {"1.5": True, "null": 0},
     }
 
 

@@ -8,6 +8,7 @@ ConfigError. Every change is sent to the daemon as a config record.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -162,7 +163,9 @@ def config_defaults(directory: Any) -> dict[str, Any]:
 def json_friendly(value: Any) -> Any:
     """What wandb keeps in a config: plain JSON-like values (tuples and sets
     as lists, numpy scalars and arrays as numbers and lists, dataclasses as
-    dicts, enums by name, dates as ISO text)."""
+    dicts, enums by name, dates as ISO text). Nested keys that are numbers,
+    bools or None become their JSON text, as wandb's JSON encoding makes them
+    (transformers' `id2label` is `{0: "LABEL_0"}`)."""
     import dataclasses
     import datetime
     import enum
@@ -170,7 +173,7 @@ def json_friendly(value: Any) -> Any:
     if isinstance(value, (str, bool, int, float)) or value is None:
         return value
     if isinstance(value, dict):
-        return {k: json_friendly(v) for k, v in value.items()}
+        return {_json_key(k): json_friendly(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
         return [json_friendly(v) for v in items]
@@ -187,6 +190,14 @@ def json_friendly(value: Any) -> Any:
     if callable(tolist):
         return tolist()
     return value
+
+
+def _json_key(key: Any) -> Any:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, (bool, int, float)) or key is None:
+        return json.dumps(key)
+    return key  # left for _check_storable to name
 
 
 def _check_storable(key: str, value: Any) -> None:
