@@ -92,30 +92,9 @@ impl Admin for AdminService {
         &self,
         request: Request<EditRunRequest>,
     ) -> Result<Response<RunInfo>, Status> {
-        let req = request.into_inner();
-        let payloads = edit_payloads(&req)?;
-        self.core.wait_applied().await?;
-        let known = self
-            .core
-            .run(&req.run_id)
-            .is_some_and(|r| r.state.started());
-        if !known {
-            return Err(Status::not_found(format!(
-                "run {:?} does not exist; `tracklab ls` shows the runs there are",
-                req.run_id
-            )));
-        }
-        if !payloads.is_empty() {
-            self.core.append(&req.run_id, payloads).await?;
-            self.core.wait_applied().await?;
-        }
-        let run = self
-            .core
-            .run(&req.run_id)
-            .ok_or_else(|| Status::not_found(format!("run {:?} was removed", req.run_id)))?;
-        let mut info = run.state.run_info();
-        info.console_lines = run.console_lines;
-        Ok(Response::new(info))
+        edit_run(&self.core, request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn gc(&self, request: Request<GcRequest>) -> Result<Response<GcResponse>, Status> {
@@ -123,6 +102,28 @@ impl Admin for AdminService {
             .await
             .map(Response::new)
     }
+}
+
+/// Applies an edit (Admin.EditRun, the dashboard's PATCH): the daemon's own
+/// records in the run's log, then the run as it is after them.
+pub async fn edit_run(core: &Core, req: EditRunRequest) -> Result<RunInfo, Status> {
+    let payloads = edit_payloads(&req)?;
+    core.wait_applied().await?;
+    let known = core.run(&req.run_id).is_some_and(|r| r.state.started());
+    if !known {
+        return Err(Status::not_found(format!(
+            "run {:?} does not exist; `tracklab ls` shows the runs there are",
+            req.run_id
+        )));
+    }
+    if !payloads.is_empty() {
+        core.append(&req.run_id, payloads).await?;
+        core.wait_applied().await?;
+    }
+    let run = core
+        .run(&req.run_id)
+        .ok_or_else(|| Status::not_found(format!("run {:?} was removed", req.run_id)))?;
+    Ok(crate::query::info(&run))
 }
 
 /// The daemon's records for an edit, checked like any client's.

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, mpsc as tmpsc, oneshot, watch};
+use tokio::sync::{Notify, broadcast, mpsc as tmpsc, oneshot, watch};
 use tonic::Status;
 use tracklab_proto::v1;
 use tracklab_state::Warning;
@@ -17,6 +17,20 @@ use crate::wal::{WalMsg, WriteError, WriteOk};
 
 /// How long a query waits for the applier to reach the durable position.
 const APPLY_WAIT: Duration = Duration::from_secs(60);
+/// Run changes buffered for slow dashboard listeners before they lag (a
+/// lagging listener reloads every run instead).
+const RUN_EVENTS: usize = 4096;
+
+/// What the applier published, for live listeners (the dashboard's SSE).
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunEvent {
+    /// The run's published state changed (or it is new).
+    Changed(Arc<str>),
+    /// gc removed the run.
+    Removed(Arc<str>),
+    /// Every run was republished (a rebuild).
+    All,
+}
 
 pub struct Core {
     pub data: DataDir,
@@ -42,6 +56,7 @@ pub struct Core {
     pub backlog: Backlog,
     pub liveness_kick: Notify,
     pub shutdown: Notify,
+    events: broadcast::Sender<RunEvent>,
 }
 
 impl Core {
@@ -64,6 +79,7 @@ impl Core {
             backlog: Backlog::default(),
             liveness_kick: Notify::new(),
             shutdown: Notify::new(),
+            events: broadcast::channel(RUN_EVENTS).0,
         }
     }
 
@@ -201,13 +217,26 @@ impl Core {
     }
 
     pub fn publish(&self, run: &StoredRun) {
-        let mut runs = self.runs.write().unwrap_or_else(|e| e.into_inner());
-        runs.insert(run.state.run_id().to_string(), Arc::new(run.clone()));
+        let id = run.state.run_id();
+        {
+            let mut runs = self.runs.write().unwrap_or_else(|e| e.into_inner());
+            runs.insert(id.to_string(), Arc::new(run.clone()));
+        }
+        // No listener is the usual case; a send then does nothing.
+        let _ = self.events.send(RunEvent::Changed(id.into()));
     }
 
     pub fn unpublish(&self, run_id: &str) {
-        let mut runs = self.runs.write().unwrap_or_else(|e| e.into_inner());
-        runs.remove(run_id);
+        {
+            let mut runs = self.runs.write().unwrap_or_else(|e| e.into_inner());
+            runs.remove(run_id);
+        }
+        let _ = self.events.send(RunEvent::Removed(run_id.into()));
+    }
+
+    /// Live run changes, as the applier publishes them.
+    pub fn subscribe(&self) -> broadcast::Receiver<RunEvent> {
+        self.events.subscribe()
     }
 
     pub fn publish_all<'a>(&self, all: impl Iterator<Item = &'a StoredRun>) {
@@ -215,6 +244,7 @@ impl Core {
             .map(|r| (r.state.run_id().to_string(), Arc::new(r.clone())))
             .collect();
         *self.runs.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        let _ = self.events.send(RunEvent::All);
     }
 
     pub fn run(&self, run_id: &str) -> Option<Arc<StoredRun>> {

@@ -11,6 +11,7 @@ mod apply_thread;
 mod auth;
 mod core;
 mod gc;
+mod http;
 mod ingest;
 mod liveness;
 mod query;

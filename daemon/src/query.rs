@@ -45,12 +45,6 @@ impl QueryService {
     }
 }
 
-fn info(r: &StoredRun) -> RunInfo {
-    let mut i = r.state.run_info();
-    i.console_lines = r.console_lines;
-    i
-}
-
 fn lookup(items: &[Item], path: &[String]) -> Option<Value> {
     items
         .iter()
@@ -100,6 +94,53 @@ fn matches(info: &RunInfo, f: &Filter) -> Result<bool, Status> {
         FilterOp::Lt => ord == Some(CmpOrdering::Less),
         FilterOp::Le => matches!(ord, Some(CmpOrdering::Less | CmpOrdering::Equal)),
     })
+}
+
+/// Reads the series a history request asks for (`system/` keys from the
+/// system-stats namespace). Blocking: call it off the executor.
+pub fn read_history(core: &Core, req: &HistoryRequest) -> Result<Vec<Series>, Status> {
+    let (sys, hist): (Vec<String>, Vec<String>) = req
+        .keys
+        .iter()
+        .cloned()
+        .partition(|k| k.starts_with(SYSTEM_PREFIX));
+    let mut out = Vec::new();
+    let mut read = |ns: Namespace, keys: Vec<String>, prefix: &str| -> Result<(), Status> {
+        let q = HistoryQuery {
+            run_id: &req.run_id,
+            keys: &keys,
+            min_step: req.min_step,
+            max_step: req.max_step,
+            max_points: req.max_points as usize,
+        };
+        for s in core.store.history(ns, &q).map_err(store_status)? {
+            out.push(Series {
+                key: format!("{prefix}{}", s.key),
+                steps: s.steps,
+                values: s.values.into_iter().map(Into::into).collect(),
+                total_points: s.total_points,
+            });
+        }
+        Ok(())
+    };
+    if !hist.is_empty() || req.keys.is_empty() {
+        read(Namespace::History, hist, "")?;
+    }
+    if !sys.is_empty() {
+        let keys = sys
+            .iter()
+            .map(|k| k[SYSTEM_PREFIX.len()..].to_string())
+            .collect();
+        read(Namespace::Stats, keys, SYSTEM_PREFIX)?;
+    }
+    Ok(out)
+}
+
+/// A run's stored snapshot with its console count, as `RunInfo`.
+pub fn info(r: &StoredRun) -> RunInfo {
+    let mut i = r.state.run_info();
+    i.console_lines = r.console_lines;
+    i
 }
 
 #[tonic::async_trait]
@@ -160,45 +201,9 @@ impl Query for QueryService {
         self.find(&req.run_id).await?;
         let core = self.core.clone();
         // Decoding chunks is CPU and disk work: keep it off the executor.
-        let series = tokio::task::spawn_blocking(move || -> Result<Vec<Series>, Status> {
-            let (sys, hist): (Vec<String>, Vec<String>) = req
-                .keys
-                .iter()
-                .cloned()
-                .partition(|k| k.starts_with(SYSTEM_PREFIX));
-            let mut out = Vec::new();
-            let mut read = |ns: Namespace, keys: Vec<String>, prefix: &str| -> Result<(), Status> {
-                let q = HistoryQuery {
-                    run_id: &req.run_id,
-                    keys: &keys,
-                    min_step: req.min_step,
-                    max_step: req.max_step,
-                    max_points: req.max_points as usize,
-                };
-                for s in core.store.history(ns, &q).map_err(store_status)? {
-                    out.push(Series {
-                        key: format!("{prefix}{}", s.key),
-                        steps: s.steps,
-                        values: s.values.into_iter().map(Into::into).collect(),
-                        total_points: s.total_points,
-                    });
-                }
-                Ok(())
-            };
-            if !hist.is_empty() || req.keys.is_empty() {
-                read(Namespace::History, hist, "")?;
-            }
-            if !sys.is_empty() {
-                let keys = sys
-                    .iter()
-                    .map(|k| k[SYSTEM_PREFIX.len()..].to_string())
-                    .collect();
-                read(Namespace::Stats, keys, SYSTEM_PREFIX)?;
-            }
-            Ok(out)
-        })
-        .await
-        .map_err(|e| Status::internal(format!("history read failed: {e}")))??;
+        let series = tokio::task::spawn_blocking(move || read_history(&core, &req))
+            .await
+            .map_err(|e| Status::internal(format!("history read failed: {e}")))??;
         Ok(Response::new(HistoryResponse { series }))
     }
 

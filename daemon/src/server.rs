@@ -264,11 +264,16 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let admin = AdminServer::new(AdminService { core: core.clone() });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // One port: gRPC services by their paths, every other path (HTTP/1.1
+    // included, for browsers) to the dashboard's router.
+    let routes = tonic::service::Routes::from(crate::http::router(core.clone(), &token))
+        .add_service(InterceptedService::new(ingest, interceptor.clone()))
+        .add_service(InterceptedService::new(query, interceptor.clone()))
+        .add_service(InterceptedService::new(admin, interceptor));
     let server = tokio::spawn(
         tonic::transport::Server::builder()
-            .add_service(InterceptedService::new(ingest, interceptor.clone()))
-            .add_service(InterceptedService::new(query, interceptor.clone()))
-            .add_service(InterceptedService::new(admin, interceptor))
+            .accept_http1(true)
+            .add_routes(routes)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
                 let _ = stop_rx.await;
             }),

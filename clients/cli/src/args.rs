@@ -36,6 +36,13 @@ pub enum Command {
         #[command(subcommand)]
         cmd: DaemonCmd,
     },
+    /// Open the live dashboard: prints its URL (which carries the daemon's
+    /// token once; the page keeps it in a cookie) and opens it in a browser.
+    Ui {
+        /// Only print the URL; do not start a browser.
+        #[arg(long)]
+        no_open: bool,
+    },
     /// Import run logs written elsewhere (offline mode, another machine), or
     /// rebuild the store from the logs with --rebuild. Importing is
     /// idempotent: records the daemon already has are skipped.

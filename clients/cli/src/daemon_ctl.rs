@@ -181,6 +181,7 @@ pub fn status(ctx: &Ctx) -> anyhow::Result<Outcome> {
             "healthy": s.healthy,
             "last_error": s.last_error,
             "problems": s.problems,
+            "dashboard": dashboard_url(ctx, &s.address).ok(),
         });
         crate::outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
@@ -194,6 +195,10 @@ pub fn status(ctx: &Ctx) -> anyhow::Result<Outcome> {
             ("runs", s.runs.to_string()),
             ("log bytes", s.log_bytes.to_string()),
             ("not yet applied", format!("{} records", s.pending_records)),
+            (
+                "dashboard",
+                dashboard_url(ctx, &s.address).unwrap_or_else(|e| format!("(no token: {e})")),
+            ),
             (
                 "health",
                 if s.healthy {
@@ -213,6 +218,43 @@ pub fn status(ctx: &Ctx) -> anyhow::Result<Outcome> {
             crate::outln!("problems found in the logs at start-up:");
             for p in &s.problems {
                 crate::outln!("  {p}");
+            }
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The dashboard's URL with the token, which the page trades for a cookie.
+fn dashboard_url(ctx: &Ctx, address: &str) -> anyhow::Result<String> {
+    let path = ctx.data_dir.join("token");
+    let token = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading the daemon's token {}", path.display()))?;
+    Ok(format!("http://{address}/?token={}", token.trim()))
+}
+
+/// `tracklab ui`: the dashboard's URL, opened in a browser when there is one.
+pub fn ui(ctx: &Ctx, no_open: bool) -> anyhow::Result<Outcome> {
+    let s = ctx.block_on(try_status(ctx))?;
+    let url = dashboard_url(ctx, &s.address)?;
+    if ctx.json {
+        crate::outln!("{}", json!({ "url": url }));
+        return Ok(Outcome::Ok);
+    }
+    crate::outln!("{url}");
+    if !no_open
+        && std::env::var_os("DISPLAY")
+            .or(std::env::var_os("WAYLAND_DISPLAY"))
+            .is_some()
+    {
+        for opener in ["xdg-open", "open"] {
+            let spawned = std::process::Command::new(opener)
+                .arg(&url)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn();
+            if spawned.is_ok() {
+                break;
             }
         }
     }

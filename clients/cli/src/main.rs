@@ -6,14 +6,12 @@
 //! what it could and reported each problem with its file and offset.
 
 mod args;
-mod compare;
+use tracklab_view::{compare, fmt, json, table};
 mod ctx;
 mod daemon_ctl;
 mod dump;
 mod export;
 mod filter;
-mod fmt;
-mod json;
 mod listing;
 mod logtool;
 mod rebuild;
@@ -21,7 +19,6 @@ mod runs_edit;
 mod show;
 mod sparkline;
 mod sync;
-mod table;
 
 use std::process::ExitCode;
 
@@ -55,6 +52,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
             DaemonCmd::Status => daemon_ctl::status(ctx),
             DaemonCmd::Logs { lines, follow } => daemon_ctl::logs(ctx, lines, follow),
         },
+        Command::Ui { no_open } => daemon_ctl::ui(ctx, no_open),
         Command::Sync(a) if a.rebuild => {
             if !a.paths.is_empty() {
                 return Err(UsageError(
