@@ -147,17 +147,32 @@ impl Core {
             .map_err(Status::from)
     }
 
-    /// Closes a run's log in the WAL writer and forgets the run there.
-    pub async fn forget_log(&self, run_id: &str) -> Result<(), Status> {
+    /// Asks the WAL writer to stop writing a deleted run's log for `gc`, if
+    /// it still ends at `expected_end`; `Ok(Err(why))` when it does not.
+    pub async fn forget_log(
+        &self,
+        run_id: &str,
+        expected_end: u64,
+    ) -> Result<Result<(), String>, Status> {
         let (reply, rx) = oneshot::channel();
         self.wal()?
             .send(WalMsg::Forget {
                 run_id: run_id.to_string(),
+                expected_end,
                 reply,
             })
             .map_err(|_| Status::unavailable("the WAL writer has stopped; restart the daemon"))?;
         rx.await
             .map_err(|_| Status::unavailable("the WAL writer stopped"))
+    }
+
+    /// Ends a `forget_log`: the WAL writer closes the log and forgets the run.
+    pub fn release_log(&self, run_id: &str) {
+        if let Ok(wal) = self.wal() {
+            let _ = wal.send(WalMsg::Release {
+                run_id: run_id.to_string(),
+            });
+        }
     }
 
     /// Removes a run from the store (after its log is gone).

@@ -1,11 +1,16 @@
 //! `tracklab gc`: removes soft-deleted runs for good.
 //!
 //! Crash-safe order, per run:
-//! 1. the WAL writer syncs and closes the run's log and forgets the run;
+//! 1. the WAL writer syncs the run's log and refuses writes to it, but only
+//!    if the log still ends where the snapshot that showed the run deleted
+//!    ended (so a resume or restore racing the gc keeps the run, and no
+//!    frame of the run is on its way to the applier);
 //! 2. `runs/<id>` is renamed into `trash/` (both directories fsynced), so
 //!    the run is gone from the logs in one atomic step;
 //! 3. the applier removes the run's entries from the store;
-//! 4. the trash entry is deleted.
+//! 4. the WAL writer closes the log and forgets the run (a new record for
+//!    the id now starts a new run);
+//! 5. the trash entry is deleted.
 //!
 //! A crash after step 2 leaves a store entry without a log, which recovery
 //! removes (`replay::catch_up`); whatever is left in `trash/` is deleted at
@@ -84,25 +89,39 @@ pub async fn gc(core: &Core, req: GcRequest) -> Result<GcResponse, Status> {
         ..Default::default()
     };
     for run_id in ids {
+        // A fresh look: a resume or restore may have raced this gc.
+        let Some(run) = core.run(&run_id).filter(|r| r.state.deleted()) else {
+            continue;
+        };
         let data = core.data.clone();
         let dir = data.run_dir(&run_id);
-        resp.log_bytes_freed += blocking(move || tree_bytes(&dir)).await?;
+        let bytes = blocking(move || tree_bytes(&dir)).await?;
         if !req.dry_run {
-            core.forget_log(&run_id).await?;
+            if let Err(why) = core.forget_log(&run_id, run.applied_end).await? {
+                tracing::info!(run_id, "{why}");
+                continue;
+            }
             let id = run_id.clone();
-            let moved = blocking(move || move_to_trash(&data, &id))
-                .await?
-                .map_err(|e| {
-                    Status::internal(format!(
+            let moved = blocking(move || move_to_trash(&data, &id)).await?;
+            let moved = match moved {
+                Ok(m) => m,
+                Err(e) => {
+                    core.release_log(&run_id);
+                    return Err(Status::internal(format!(
                         "moving the log of run {run_id} to the trash failed: {e}; the run stays deleted, run gc again after fixing this"
-                    ))
-                })?;
-            core.forget_state(&run_id).await?;
+                    )));
+                }
+            };
+            let forgotten = core.forget_state(&run_id).await;
+            // The log is in the trash: new records for this id start afresh.
+            core.release_log(&run_id);
+            forgotten?;
             if let Err(e) = blocking(move || std::fs::remove_dir_all(&moved)).await? {
                 tracing::warn!(run_id, error = %e, "deleting a trash entry failed; it goes at the next start");
             }
             tracing::info!(run_id, "deleted run removed by gc");
         }
+        resp.log_bytes_freed += bytes;
         resp.removed_runs.push(run_id);
     }
     let store = core.store.clone();

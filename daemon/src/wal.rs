@@ -69,12 +69,21 @@ pub enum WalMsg {
         payloads: Vec<Payload>,
         reply: oneshot::Sender<Result<WriteOk, WriteError>>,
     },
-    /// Close a run's log and forget the run (before `gc` removes its files).
+    /// Sync a deleted run's log and refuse writes to it while `gc` removes
+    /// its files, if the log still ends at `expected_end` (where the
+    /// snapshot that showed the run deleted ended). A log that grew since
+    /// (a resume or a restore raced the gc) is kept: the reply says why.
     Forget {
         run_id: String,
-        reply: oneshot::Sender<()>,
+        expected_end: u64,
+        reply: oneshot::Sender<Result<(), String>>,
     },
+    /// `gc` is done with the run's files (moved to the trash, or kept after
+    /// a failure): close the log and forget the run.
+    Release { run_id: String },
 }
+
+const REMOVING: &str = "the run is being removed by `tracklab gc` (it was deleted); retry in a moment: its id then starts a new run";
 
 /// What the writer thread knows of one run log.
 struct RunLog {
@@ -83,6 +92,8 @@ struct RunLog {
     exited: bool,
     writers: HashMap<u64, u64>,
     poisoned: Option<String>,
+    /// Between an accepted `Forget` and its `Release`: writes are refused.
+    removing: bool,
 }
 
 /// Initial knowledge of a run, from recovery.
@@ -139,6 +150,7 @@ impl Wal {
                         exited: k.exited,
                         writers: k.writers.into_iter().collect(),
                         poisoned: None,
+                        removing: false,
                     },
                 )
             })
@@ -199,15 +211,32 @@ impl Wal {
                     };
                     pending.push((result, runs, WalMsgReply::Write(reply)));
                 }
-                WalMsg::Forget { run_id, reply } => {
-                    // Whatever this group wrote to it is made durable first.
-                    if let Some(mut log) = self.runs.remove(&run_id)
-                        && let Err(e) = log.writer.sync()
-                    {
-                        tracing::warn!(run_id, error = %e, "fdatasync of a run log being removed failed");
+                WalMsg::Forget {
+                    run_id,
+                    expected_end,
+                    reply,
+                } => {
+                    let result = match self.runs.get_mut(&run_id) {
+                        None => Ok(()),
+                        // Also catches frames appended earlier in this group.
+                        Some(log) if log.writer.end() != expected_end => Err(format!(
+                            "run {run_id} was written to after it was deleted (resumed or restored); it is kept"
+                        )),
+                        Some(log) => {
+                            if let Err(e) = log.writer.sync() {
+                                tracing::warn!(run_id, error = %e, "fdatasync of a run log being removed failed");
+                            }
+                            log.removing = true;
+                            touched.remove(&run_id);
+                            Ok(())
+                        }
+                    };
+                    let _ = reply.send(result);
+                }
+                WalMsg::Release { run_id } => {
+                    if self.runs.get(&run_id).is_some_and(|l| l.removing) {
+                        self.runs.remove(&run_id);
                     }
-                    touched.remove(&run_id);
-                    let _ = reply.send(());
                 }
                 WalMsg::MarkCrashed {
                     run_id,
@@ -231,7 +260,7 @@ impl Wal {
         let logs: Vec<(&String, &mut RunLog)> = self
             .runs
             .iter_mut()
-            .filter(|(id, l)| touched.contains(*id) && l.poisoned.is_none())
+            .filter(|(id, l)| touched.contains(*id) && l.poisoned.is_none() && !l.removing)
             .collect();
         let results = sync_all(logs);
         for (run_id, e) in results {
@@ -294,6 +323,12 @@ impl Wal {
         for (i, rec) in records.iter().enumerate() {
             let run_id = rec.run_id.as_str();
             let log = self.runs.get(run_id);
+            if log.is_some_and(|l| l.removing) {
+                return Err(err(
+                    Code::Unavailable,
+                    format!("record {i} (run {run_id}): {REMOVING}"),
+                ));
+            }
             if let Some(l) = log
                 && let Some(reason) = &l.poisoned
             {
@@ -417,6 +452,7 @@ impl Wal {
                     exited: false,
                     writers: HashMap::new(),
                     poisoned: None,
+                    removing: false,
                 },
             );
         }
@@ -485,7 +521,7 @@ impl Wal {
         let open = self
             .runs
             .get(run_id)
-            .is_some_and(|l| l.started && !l.exited && l.poisoned.is_none());
+            .is_some_and(|l| l.started && !l.exited && l.poisoned.is_none() && !l.removing);
         if !open {
             return false;
         }
@@ -519,6 +555,9 @@ impl Wal {
             .get_mut(run_id)
             .filter(|l| l.started)
             .ok_or_else(|| err(Code::NotFound, format!("run {run_id:?} does not exist")))?;
+        if log.removing {
+            return Err(err(Code::Unavailable, format!("run {run_id}: {REMOVING}")));
+        }
         if let Some(reason) = &log.poisoned {
             return Err(err(
                 Code::Unavailable,
@@ -625,4 +664,120 @@ fn create_log(path: &Path) -> Result<LogWriter, Box<dyn std::error::Error>> {
         }
     }
     Ok(LogWriter::create(path)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracklab_store::{DataDir, Store};
+
+    struct Setup {
+        _tmp: tempfile::TempDir,
+        wal: Wal,
+        _apply_rx: mpsc::Receiver<ApplyMsg>,
+    }
+
+    fn setup() -> Setup {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = DataDir::new(tmp.path());
+        let store = Store::open(&data.store_dir(), 1 << 20).unwrap();
+        let core = Arc::new(Core::new(data, store, "127.0.0.1:0".into()));
+        let (apply_tx, apply_rx) = mpsc::sync_channel(64);
+        Setup {
+            wal: Wal::new(core, Vec::new(), apply_tx),
+            _tmp: tmp,
+            _apply_rx: apply_rx,
+        }
+    }
+
+    fn record(seq: u64, payload: Payload) -> Record {
+        Record {
+            run_id: "r1".into(),
+            writer_id: 7,
+            seq,
+            timestamp_us: 1,
+            payload: Some(payload),
+        }
+    }
+
+    /// Commits one write as its own group; the reply once it is durable.
+    fn write(wal: &mut Wal, records: Vec<Record>) -> Result<WriteOk, WriteError> {
+        let (reply, mut rx) = oneshot::channel();
+        wal.commit_group(vec![WalMsg::Write { records, reply }]);
+        rx.try_recv().expect("replied when the group is durable")
+    }
+
+    fn forget(wal: &mut Wal, group: Vec<WalMsg>, expected_end: u64) -> Result<(), String> {
+        let (reply, mut rx) = oneshot::channel();
+        let mut group = group;
+        group.push(WalMsg::Forget {
+            run_id: "r1".into(),
+            expected_end,
+            reply,
+        });
+        wal.commit_group(group);
+        rx.try_recv().expect("forget replied")
+    }
+
+    fn history(seq: u64) -> Record {
+        record(
+            seq,
+            Payload::History(v1::PartialHistory {
+                items: vec![],
+                step: None,
+                flush: Some(true),
+            }),
+        )
+    }
+
+    #[test]
+    fn gc_keeps_a_run_written_after_its_snapshot_and_refuses_writes_while_removing() {
+        let mut s = setup();
+        write(
+            &mut s.wal,
+            vec![record(
+                1,
+                Payload::RunStart(v1::RunStart {
+                    project: "p".into(),
+                    ..Default::default()
+                }),
+            )],
+        )
+        .unwrap();
+        let end = s.wal.runs["r1"].writer.end();
+
+        // The log grew after the snapshot gc looked at: kept.
+        write(&mut s.wal, vec![history(2)]).unwrap();
+        let why = forget(&mut s.wal, vec![], end).unwrap_err();
+        assert!(why.contains("written to after it was deleted"), "{why}");
+        let end = s.wal.runs["r1"].writer.end();
+
+        // A write earlier in the same group as the Forget also keeps it.
+        let (reply, _rx) = oneshot::channel();
+        let earlier = WalMsg::Write {
+            records: vec![history(3)],
+            reply,
+        };
+        assert!(forget(&mut s.wal, vec![earlier], end).is_err());
+        let end = s.wal.runs["r1"].writer.end();
+
+        // Unchanged since the snapshot: accepted, and writes wait for the gc.
+        forget(&mut s.wal, vec![], end).unwrap();
+        let e = write(&mut s.wal, vec![history(4)]).unwrap_err();
+        assert_eq!(e.code, Code::Unavailable);
+        assert!(
+            e.message.contains("being removed by `tracklab gc`"),
+            "{}",
+            e.message
+        );
+        assert!(!s.wal.mark_crashed("r1", 2, &mut Vec::new()));
+
+        s.wal.commit_group(vec![WalMsg::Release {
+            run_id: "r1".into(),
+        }]);
+        assert!(
+            !s.wal.runs.contains_key("r1"),
+            "released: the run is forgotten"
+        );
+    }
 }

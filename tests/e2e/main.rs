@@ -4,6 +4,7 @@
 mod auth;
 mod bad_input;
 mod crash;
+mod dashboard;
 mod logging;
 mod recovery;
 mod support;
