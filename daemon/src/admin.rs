@@ -116,6 +116,12 @@ pub async fn edit_run(core: &Core, req: EditRunRequest) -> Result<RunInfo, Statu
             req.run_id
         )));
     }
+    if req.state != RunState::Unspecified as i32 && !req.force && core.has_stream(&req.run_id) {
+        return Err(Status::failed_precondition(format!(
+            "run {} is still being logged (a client is connected to it); stop its script first, or pass --force (its later records are then kept but ignored)",
+            req.run_id
+        )));
+    }
     if !payloads.is_empty() {
         core.append(&req.run_id, payloads).await?;
         core.wait_applied().await?;

@@ -88,3 +88,46 @@ fn a_store_entry_without_its_log_is_dropped_at_start() {
     assert_eq!(ids(&json(&dir, &["ls", "--all"])), ["a"]);
     assert!(!dir.join("trash").exists());
 }
+
+#[test]
+fn ending_a_run_that_is_still_logging_needs_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let rt = rt();
+    let d = Daemon::start(&dir);
+    let mut run = rt.block_on(async {
+        let mut run = tracklab_client::Run::start(
+            d.target(),
+            tracklab_client::RunOptions {
+                run_id: "live".into(),
+                start: tracklab_client::v1::RunStart {
+                    project: "p".into(),
+                    ..Default::default()
+                },
+                reconnect_timeout: None,
+            },
+        )
+        .await
+        .unwrap();
+        run.log(vec![tracklab_client::float("x", 1.0)], None, None)
+            .unwrap();
+        run.flush().await.unwrap();
+        run
+    });
+    let refused = tracklab(&dir, &["runs", "set-state", "live", "finished"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("still being logged") && refused.stderr.contains("--force"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(json(&dir, &["show", "live"])["state"], "running");
+    ok(&dir, &["runs", "set-state", "live", "failed", "--force"]);
+    assert_eq!(json(&dir, &["show", "live"])["state"], "failed");
+    rt.block_on(async {
+        run.log(vec![tracklab_client::float("x", 2.0)], None, None)
+            .unwrap();
+        run.flush().await.unwrap();
+    });
+}

@@ -234,6 +234,10 @@ pub enum RunsCmd {
         run: String,
         #[arg(value_enum)]
         state: EndState,
+        /// End it even if a client is still connected and logging to it
+        /// (its later records are kept in the log but ignored).
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -73,7 +73,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
             RunsCmd::Restore { runs } => runs_edit::set_deleted(ctx, &runs, false),
             RunsCmd::Tag(a) => runs_edit::tag(ctx, a),
             RunsCmd::Rename { run, name } => runs_edit::rename(ctx, &run, name),
-            RunsCmd::SetState { run, state } => runs_edit::set_state(ctx, &run, state),
+            RunsCmd::SetState { run, state, force } => {
+                runs_edit::set_state(ctx, &run, state, force)
+            }
         },
         Command::Gc { dry_run } => runs_edit::gc(ctx, dry_run),
         Command::Log { cmd } => match cmd {

@@ -16,6 +16,7 @@ async fn edit(
     run_id: &str,
     update: Option<RunUpdate>,
     state: RunState,
+    force: bool,
 ) -> anyhow::Result<RunInfo> {
     Ok(conn
         .admin()
@@ -23,6 +24,7 @@ async fn edit(
             run_id: run_id.to_string(),
             update,
             state: state as i32,
+            force,
         })
         .await
         .with_context(|| format!("changing run {run_id}"))?
@@ -52,7 +54,7 @@ pub fn set_deleted(ctx: &Ctx, runs: &[String], deleted: bool) -> anyhow::Result<
                 deleted: Some(deleted),
                 ..Default::default()
             };
-            let info = edit(&conn, &id, Some(update), RunState::Unspecified).await?;
+            let info = edit(&conn, &id, Some(update), RunState::Unspecified, false).await?;
             let what = if deleted {
                 "deleted (hidden; `tracklab runs restore` undoes it, `tracklab gc` removes it for good)"
             } else {
@@ -87,7 +89,14 @@ pub fn tag(ctx: &Ctx, args: TagArgs) -> anyhow::Result<Outcome> {
             tags,
             ..Default::default()
         };
-        let info = edit(&conn, &run.run_id, Some(update), RunState::Unspecified).await?;
+        let info = edit(
+            &conn,
+            &run.run_id,
+            Some(update),
+            RunState::Unspecified,
+            false,
+        )
+        .await?;
         report(ctx, &info, &format!("tags: {}", info.tags.join(", ")))?;
         Ok(Outcome::Ok)
     })
@@ -101,13 +110,20 @@ pub fn rename(ctx: &Ctx, run: &str, name: String) -> anyhow::Result<Outcome> {
             name: Some(name),
             ..Default::default()
         };
-        let info = edit(&conn, &run.run_id, Some(update), RunState::Unspecified).await?;
+        let info = edit(
+            &conn,
+            &run.run_id,
+            Some(update),
+            RunState::Unspecified,
+            false,
+        )
+        .await?;
         report(ctx, &info, "renamed")?;
         Ok(Outcome::Ok)
     })
 }
 
-pub fn set_state(ctx: &Ctx, run: &str, state: EndState) -> anyhow::Result<Outcome> {
+pub fn set_state(ctx: &Ctx, run: &str, state: EndState, force: bool) -> anyhow::Result<Outcome> {
     let state = match state {
         EndState::Finished => RunState::Finished,
         EndState::Failed => RunState::Failed,
@@ -116,7 +132,7 @@ pub fn set_state(ctx: &Ctx, run: &str, state: EndState) -> anyhow::Result<Outcom
     ctx.block_on(async {
         let conn = ctx.connect().await?;
         let run = ctx.resolve(&conn, run).await?;
-        let info = edit(&conn, &run.run_id, None, state).await?;
+        let info = edit(&conn, &run.run_id, None, state, force).await?;
         report(ctx, &info, &format!("state {}", state_name(info.state)))?;
         Ok(Outcome::Ok)
     })

@@ -252,6 +252,7 @@ impl NativeQuery {
                 ..Default::default()
             }),
             state: v1::RunState::Unspecified as i32,
+            force: false,
         };
         let r = self.block(py, async move { a.edit_run(req).await })?;
         run_dict(py, r.get_ref())

@@ -199,6 +199,7 @@ pub async fn patch_run(
             deleted: None,
         }),
         state: 0,
+        force: false,
     };
     crate::admin::edit_run(&st.core, req).await?;
     run_document(&st, &id).await
