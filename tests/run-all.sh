@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints, then all unit, property, integration and
 # end-to-end tests (the e2e tests run the real daemon binary), then the
-# Python SDK's lint and pytest suite (against the same daemon binary).
+# Python SDK's lint and pytest suite (against the same daemon binary), then
+# the dashboard's bundle check and browser test (tests/dashboard.sh).
 # Slow soak variants run with TRACKLAB_SOAK=1; TRACKLAB_TEST_WHEEL=1 adds a
 # `pip install ./clients/python` check in a fresh virtualenv (a release build);
 # TRACKLAB_TEST_INTEGRATIONS=1 trains tiny models with Hugging Face's Trainer
@@ -19,10 +20,11 @@ rm -f target/.rustc_info.json
 cargo build --workspace --bins
 cargo test --workspace
 bash tests/python-env.sh
-.venv/bin/ruff check clients/python
-.venv/bin/ruff format --check clients/python
+.venv/bin/ruff check clients/python tests/dashboard
+.venv/bin/ruff format --check clients/python tests/dashboard
 TRACKLAB_DAEMON_BIN="$PWD/target/debug/tracklab-daemon" \
   .venv/bin/python -m pytest -q clients/python/tests
+bash tests/dashboard.sh
 if [ "${TRACKLAB_TEST_INTEGRATIONS:-}" = 1 ]; then
   bash tests/integrations.sh
 fi
