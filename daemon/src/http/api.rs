@@ -62,6 +62,7 @@ pub fn row(r: &RunInfo) -> J {
         "host": r.host,
         "user": r.user,
         "deleted": r.deleted,
+        "console_lines": r.console_lines,
         "config": flat_scalars(&r.config),
         "summary": flat_scalars(&r.summary),
     })

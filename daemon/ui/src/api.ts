@@ -1,0 +1,290 @@
+// The daemon's JSON API (daemon/src/http/API.md): typed fetch helpers and
+// the server-sent event stream.
+
+/** A JSON value as the API sends it; floats NaN/±inf are strings. */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type Scalar = number | string | boolean | null;
+
+export type RunState = "running" | "finished" | "failed" | "crashed" | string;
+
+export interface Project {
+  name: string;
+  runs: number;
+  running: number;
+  last_created_us: number;
+}
+
+/** One row of the runs table (also the data of an SSE `run` event). */
+export interface RunRow {
+  id: string;
+  name: string;
+  project: string;
+  state: RunState;
+  exit_code: number;
+  created_us: number;
+  updated_us: number;
+  duration_s: number;
+  steps: number;
+  group: string;
+  job_type: string;
+  tags: string[];
+  notes: string;
+  host: string;
+  user: string;
+  deleted: boolean;
+  /** Flat keys (nested names joined with `.`). */
+  config: Record<string, Scalar>;
+  summary: Record<string, Scalar>;
+}
+
+export interface MetricDef {
+  name: string;
+  glob: boolean;
+  step_metric: string;
+  step_sync?: boolean;
+  hidden: boolean;
+  summary?: string[];
+  goal: "minimize" | "maximize" | null;
+}
+
+export interface GitInfo {
+  commit: string;
+  branch: string;
+  remote: string;
+  dirty: boolean;
+}
+
+/** The whole run (`GET /api/v1/runs/{id}`). */
+export interface RunDoc {
+  id: string;
+  name: string;
+  project: string;
+  state: RunState;
+  exit_code: number;
+  created_us: number;
+  updated_us: number;
+  duration_s: number;
+  steps: number;
+  next_step?: number;
+  group: string;
+  job_type: string;
+  tags: string[];
+  notes: string;
+  deleted: boolean;
+  resumed?: boolean;
+  host: string;
+  user: string;
+  program: string;
+  args: string[];
+  python: string;
+  git: GitInfo | null;
+  /** Nested objects. */
+  config: Record<string, Json>;
+  summary: Record<string, Json>;
+  metrics: MetricDef[];
+  dropped_steps: number;
+  warnings: string[];
+  console_lines: number;
+  files: string[];
+  history_keys: string[];
+  system_keys: string[];
+  requirements: string | null;
+}
+
+export interface Series {
+  key: string;
+  steps: number[];
+  values: Json[];
+  total_points: number;
+  x?: Json[];
+}
+
+export interface ConsoleLine {
+  stream: "stdout" | "stderr" | string;
+  line: string;
+  timestamp_us: number;
+}
+
+/** `GET /api/v1/compare` (crates/tracklab-view/src/compare.rs `to_json`). */
+export interface CompareJson {
+  runs: { id: string; name: string }[];
+  config: { key: string; values: (string | null)[] }[];
+  metrics: { key: string; goal: "min" | "max" | null; values: Json[]; best_run: string | null }[];
+}
+
+/** The token cookie is missing or wrong. */
+export class AuthError extends Error {
+  constructor() {
+    super("Not authorised: open the URL that `tracklab ui` prints.");
+  }
+}
+
+/** Any other non-2xx answer, with the server's `error` text. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A request with same-origin credentials; `503` (catching up) is retried. */
+export async function request<T>(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(path, { credentials: "same-origin", ...init, signal: signal ?? null });
+    if (res.status === 401) throw new AuthError();
+    if (res.status === 503 && attempt < 20) {
+      await sleep(500);
+      continue;
+    }
+    if (!res.ok) {
+      let msg = `${res.status} ${res.statusText}`;
+      try {
+        const body = (await res.json()) as { error?: string };
+        if (body.error) msg = body.error;
+      } catch {
+        /* not JSON */
+      }
+      throw new HttpError(res.status, msg);
+    }
+    return (await res.json()) as T;
+  }
+}
+
+const enc = encodeURIComponent;
+
+/** Fills fields a row may lack, so the page never trips on a partial row. */
+function normRow(r: RunRow): RunRow {
+  return {
+    ...r,
+    name: r.name ?? "",
+    group: r.group ?? "",
+    job_type: r.job_type ?? "",
+    notes: r.notes ?? "",
+    tags: r.tags ?? [],
+    config: r.config ?? {},
+    summary: r.summary ?? {},
+  };
+}
+
+function normDoc(d: RunDoc): RunDoc {
+  return {
+    ...d,
+    name: d.name ?? "",
+    tags: d.tags ?? [],
+    notes: d.notes ?? "",
+    args: d.args ?? [],
+    config: d.config ?? {},
+    summary: d.summary ?? {},
+    metrics: d.metrics ?? [],
+    warnings: d.warnings ?? [],
+    files: d.files ?? [],
+    history_keys: d.history_keys ?? [],
+    system_keys: d.system_keys ?? [],
+    console_lines: d.console_lines ?? 0,
+    dropped_steps: d.dropped_steps ?? 0,
+  };
+}
+
+export const api = {
+  projects: (signal?: AbortSignal) =>
+    request<{ projects: Project[] }>("/api/v1/projects", {}, signal).then((r) => r.projects),
+
+  runs: (project: string, signal?: AbortSignal) =>
+    request<{ runs: RunRow[] }>(`/api/v1/runs?project=${enc(project)}`, {}, signal).then((r) => r.runs.map(normRow)),
+
+  run: (id: string, signal?: AbortSignal) => request<RunDoc>(`/api/v1/runs/${enc(id)}`, {}, signal).then(normDoc),
+
+  patchRun: (id: string, body: Partial<Pick<RunDoc, "name" | "notes" | "tags" | "group" | "job_type">>) =>
+    request<RunDoc>(`/api/v1/runs/${enc(id)}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }).then(normDoc),
+
+  history: (id: string, keys: string[], opt: HistoryOptions = {}, signal?: AbortSignal) => {
+    const q = keys.map((k) => `key=${enc(k)}`);
+    if (opt.minStep !== undefined) q.push(`min_step=${Math.floor(opt.minStep)}`);
+    if (opt.maxStep !== undefined) q.push(`max_step=${Math.ceil(opt.maxStep)}`);
+    if (opt.maxPoints !== undefined) q.push(`max_points=${opt.maxPoints}`);
+    if (opt.x) q.push(`x=${enc(opt.x)}`);
+    return request<{ series: Series[] }>(`/api/v1/runs/${enc(id)}/history?${q.join("&")}`, {}, signal).then(
+      (r) => r.series,
+    );
+  },
+
+  console: (id: string, offset: number, limit: number, signal?: AbortSignal) =>
+    request<{ lines: ConsoleLine[]; total: number }>(
+      `/api/v1/runs/${enc(id)}/console?offset=${offset}&limit=${limit}`,
+      {},
+      signal,
+    ),
+
+  compare: (ids: string[], signal?: AbortSignal) =>
+    request<CompareJson>(`/api/v1/compare?${ids.map((i) => `run=${enc(i)}`).join("&")}`, {}, signal),
+};
+
+export interface HistoryOptions {
+  minStep?: number;
+  maxStep?: number;
+  maxPoints?: number;
+  x?: string;
+}
+
+/** A JSON value as a plottable number: NaN/±inf strings become numbers, anything else null. */
+export function num(v: Json | undefined): number | null {
+  if (typeof v === "number") return v;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (v === "NaN") return NaN;
+  if (v === "Infinity") return Infinity;
+  if (v === "-Infinity") return -Infinity;
+  return null;
+}
+
+export interface EventHandlers {
+  run?: (row: RunRow) => void;
+  removed?: (id: string) => void;
+  /** Called on every (re)connect after the first: events may have been missed. */
+  reconnect?: () => void;
+}
+
+/** Subscribes to `/api/v1/events`; returns a function that closes the stream. */
+export function subscribe(project: string | null, h: EventHandlers): () => void {
+  const url = project === null ? "/api/v1/events" : `/api/v1/events?project=${enc(project)}`;
+  const es = new EventSource(url);
+  let hellos = 0;
+  const dot = document.getElementById("live");
+  es.addEventListener("hello", (e) => {
+    hellos++;
+    dot?.classList.add("on");
+    try {
+      const v = (JSON.parse((e as MessageEvent<string>).data) as { version?: string }).version;
+      if (dot && v) dot.title = `live updates (daemon ${v})`;
+    } catch {
+      /* ignore */
+    }
+    if (hellos > 1) h.reconnect?.();
+  });
+  es.addEventListener("run", (e) => {
+    try {
+      h.run?.(normRow(JSON.parse((e as MessageEvent<string>).data) as RunRow));
+    } catch (err) {
+      console.error("bad run event", err);
+    }
+  });
+  es.addEventListener("removed", (e) => {
+    try {
+      h.removed?.((JSON.parse((e as MessageEvent<string>).data) as { id: string }).id);
+    } catch (err) {
+      console.error("bad removed event", err);
+    }
+  });
+  es.onerror = () => dot?.classList.remove("on");
+  return () => {
+    es.close();
+    dot?.classList.remove("on");
+  };
+}

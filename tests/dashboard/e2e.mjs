@@ -1,0 +1,256 @@
+// The dashboard end to end, in headless Debian Chromium driven by
+// playwright-core: runs logged through the Python SDK into a real daemon,
+// then the runs table (rows, states, a filter), a run page (a chart drawn
+// with data, the config), a comparison of two runs, a chart that updates
+// live while its run logs, and requests without the token refused.
+// Screenshots go to $SCREENSHOTS (default target/dashboard-screenshots).
+//
+// Run by tests/dashboard.sh, which installs Chromium and this package.
+// Env: TRACKLAB_DAEMON_BIN (daemon binary), PYTHON (with tracklab installed).
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../..");
+const daemonBin = process.env.TRACKLAB_DAEMON_BIN ?? join(repo, "target/debug/tracklab-daemon");
+const python = process.env.PYTHON ?? join(repo, ".venv/bin/python");
+const shots = process.env.SCREENSHOTS ?? join(repo, "target/dashboard-screenshots");
+mkdirSync(shots, { recursive: true });
+
+const data = mkdtempSync(join(tmpdir(), "tracklab-dash-"));
+const env = { ...process.env, TRACKLAB_DIR: data, TRACKLAB_DAEMON_BIN: daemonBin };
+const children = [];
+let browser;
+
+function fail(msg) {
+  throw new Error(msg);
+}
+
+function check(cond, msg) {
+  if (!cond) fail(msg);
+}
+
+function lines(child) {
+  const rl = createInterface({ input: child.stdout });
+  const waiting = [];
+  const buffered = [];
+  rl.on("line", (l) => (waiting.length ? waiting.shift()(l) : buffered.push(l)));
+  return (ms = 60_000) =>
+    buffered.length
+      ? Promise.resolve(buffered.shift())
+      : new Promise((ok, no) => {
+          const t = setTimeout(() => no(new Error(`no output after ${ms} ms`)), ms);
+          waiting.push((l) => (clearTimeout(t), ok(l)));
+        });
+}
+
+async function startDaemon() {
+  // The daemon's own log goes beside the screenshots, for a failure's story.
+  const log = openSync(join(shots, "daemon.log"), "w");
+  const d = spawn(daemonBin, ["--data-dir", data, "--port", "0"], {
+    stdio: ["ignore", "pipe", log],
+  });
+  children.push(d);
+  const next = lines(d);
+  for (;;) {
+    const l = await next(30_000);
+    const m = l.match(/listening on (\S+)/);
+    if (m) return m[1];
+  }
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  await fn();
+  console.log(`ok  ${name} (${Date.now() - t0} ms)`);
+}
+
+async function waitReady(page) {
+  await page.waitForFunction(() => document.body.dataset.ready === "1", null, { timeout: 30_000 });
+}
+
+/** Pixels of a canvas that are not blank: a chart that drew lines has many. */
+async function inkedPixels(locator) {
+  return locator.evaluate((el) => {
+    const canvas = el.querySelector("canvas");
+    if (!canvas) return -1;
+    const ctx = canvas.getContext("2d");
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+    return n;
+  });
+}
+
+async function main() {
+  const addr = await startDaemon();
+  const token = readFileSync(join(data, "token"), "utf8").trim();
+  const base = `http://${addr}`;
+  execFileSync(python, [join(here, "log_runs.py"), "fixed"], { env, stdio: "inherit" });
+  const live = spawn(python, [join(here, "log_runs.py"), "live"], {
+    env,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  children.push(live);
+  const liveOut = lines(live);
+  const liveId = (await liveOut()).split(" ")[1];
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+
+  await step("a request without the token is refused", async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const r = await page.goto(`${base}/`);
+    check(r.status() === 401, `page without token: ${r.status()}`);
+    check((await page.content()).includes("tracklab ui"), "the 401 page says what to do");
+    const api = await page.request.get(`${base}/api/v1/runs`);
+    check(api.status() === 401, `API without token: ${api.status()}`);
+    const wrong = await page.goto(`${base}/?token=${"0".repeat(token.length)}`);
+    check(wrong.status() === 401, `wrong token: ${wrong.status()}`);
+    await ctx.close();
+  });
+
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+
+  await step("the URL with the token opens the runs table", async () => {
+    await page.goto(`${base}/?token=${token}`);
+    check(!page.url().includes("token="), `token left in the address bar: ${page.url()}`);
+    await waitReady(page);
+    const table = page.getByTestId("runs-table");
+    await table.locator("tr[data-run-id]").first().waitFor();
+    const rows = table.locator("tr[data-run-id]");
+    check((await rows.count()) === 5, `5 runs expected, got ${await rows.count()}`);
+    const state = async (name) =>
+      (await table.locator("tr[data-run-id]", { hasText: name }).getByTestId("state").innerText()).trim();
+    check((await state("baseline")) === "finished", "baseline finished");
+    check((await state("diverged")) === "failed", "diverged failed");
+    check((await state("live-run")) === "running", "live-run running");
+    await page.screenshot({ path: join(shots, "runs-table.png") });
+  });
+
+  await step("the search box filters the table", async () => {
+    await page.getByTestId("search").fill("diverged");
+    const rows = page.getByTestId("runs-table").locator("tr[data-run-id]");
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="runs-table"] tr[data-run-id]').length === 1,
+    );
+    check((await rows.first().innerText()).includes("diverged"), "the filtered row is diverged");
+    await page.getByTestId("search").fill("");
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="runs-table"] tr[data-run-id]').length === 5,
+    );
+  });
+
+  await step("a run page shows its config and a chart drawn with data", async () => {
+    await page.getByTestId("runs-table").locator("tr[data-run-id]", { hasText: "baseline" }).getByRole("link").first().click();
+    await page.getByTestId("run-page").waitFor();
+    await waitReady(page);
+    const config = await page.getByTestId("config").innerText();
+    check(config.includes("lr") && config.includes("0.1"), `config shown: ${config}`);
+    check(config.includes("batch_size"), "nested and flat config keys shown");
+    const chart = page.locator('[data-testid="chart"][data-metric="train/loss"]');
+    await chart.waitFor();
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="chart"][data-metric="train/loss"]')?.dataset.points) > 0,
+    );
+    check(Number(await chart.getAttribute("data-points")) === 300, "300 points of train/loss");
+    const ink = await inkedPixels(chart);
+    check(ink > 500, `the chart's canvas is drawn (${ink} inked pixels)`);
+    await page.screenshot({ path: join(shots, "run-page.png"), fullPage: true });
+  });
+
+  await step("two runs compared on shared charts", async () => {
+    await page.goto(`${base}/#/`);
+    await waitReady(page);
+    const table = page.getByTestId("runs-table");
+    for (const name of ["baseline", "small-lr"]) {
+      await table.locator("tr[data-run-id]", { hasText: name }).getByTestId("select-run").check();
+    }
+    await page.getByTestId("compare-button").click();
+    await page.getByTestId("compare-page").waitFor();
+    await waitReady(page);
+    const chart = page.locator('[data-testid="chart"][data-metric="train/loss"]');
+    await chart.waitFor();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="chart"][data-metric="train/loss"]')?.dataset.series === "2",
+    );
+    check((await inkedPixels(chart)) > 500, "the comparison chart is drawn");
+    const diff = await page.getByTestId("config-diff").innerText();
+    check(diff.includes("lr"), `config differences list lr: ${diff}`);
+    check(!diff.includes("batch_size"), "equal config keys are not differences");
+    await page.screenshot({ path: join(shots, "compare.png"), fullPage: true });
+  });
+
+  await step("a chart updates live while its run logs", async () => {
+    await page.goto(`${base}/#/run/${liveId}`);
+    await page.getByTestId("run-page").waitFor();
+    await waitReady(page);
+    const points = () =>
+      page.evaluate(
+        () => Number(document.querySelector('[data-testid="chart"][data-metric="train/loss"]')?.dataset.points ?? 0),
+      );
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="chart"][data-metric="train/loss"]')?.dataset.points) === 100,
+    );
+    const history = [];
+    page.on("request", (r) => r.url().includes("/history") && history.push(r.url()));
+    const t0 = Date.now();
+    live.stdin.write("more\n");
+    await liveOut();
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="chart"][data-metric="train/loss"]')?.dataset.points) === 150,
+      null,
+      { timeout: 10_000 },
+    );
+    const ms = Date.now() - t0;
+    check((await points()) === 150, "150 points after 50 more");
+    check(
+      history.length > 0 && history.every((u) => u.includes("min_step=")),
+      `live updates fetch only new steps: ${history.join(" ")}`,
+    );
+    console.log(`    live update seen ${ms} ms after the points were durable`);
+    live.stdin.write("finish\n");
+    await liveOut();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="run-state"]')?.textContent?.trim() === "finished",
+      null,
+      { timeout: 10_000 },
+    );
+    await page.screenshot({ path: join(shots, "live-run.png"), fullPage: true });
+  });
+
+  check(errors.length === 0, `errors in the page: ${errors.join("; ")}`);
+  console.log(`dashboard e2e: ok (screenshots in ${shots})`);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`dashboard e2e FAILED: ${e.stack ?? e}`);
+  console.error(`(the daemon's log and the screenshots so far are in ${shots})`);
+  process.exitCode = 1;
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  for (const c of children) c.kill("SIGKILL");
+  rmSync(data, { recursive: true, force: true });
+}
