@@ -168,6 +168,9 @@ async function main() {
     const config = await page.getByTestId("config").innerText();
     check(config.includes("lr") && config.includes("0.1"), `config shown: ${config}`);
     check(config.includes("batch_size"), "nested and flat config keys shown");
+    const meta = await page.getByTestId("metadata").innerText();
+    check(meta.includes("log_runs.py") && meta.includes("python"), `command and Python shown: ${meta}`);
+    check(/requirements\.txt \(\d+\)/.test(meta), `the requirements snapshot is shown: ${meta}`);
     const chart = page.locator('[data-testid="chart"][data-metric="train/loss"]');
     await chart.waitFor();
     await page.waitForFunction(

@@ -27,6 +27,19 @@ const DEFAULT_MAX_POINTS: u32 = 2000;
 const MAX_MAX_POINTS: u32 = 100_000;
 /// Most runs one comparison takes.
 const MAX_COMPARE: usize = 64;
+/// Largest `requirements.txt` the run document carries.
+const MAX_REQUIREMENTS_BYTES: u64 = 1 << 20;
+
+/// The run's `requirements.txt`, which the SDK writes into the run's files
+/// dir (`runs/<id>/files/`) at init; `None` when there is none (a run
+/// imported with `tracklab sync` keeps its files where it was logged).
+fn read_requirements(run_dir: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(run_dir.join("files").join("requirements.txt")).ok()?;
+    let mut text = String::new();
+    f.take(MAX_REQUIREMENTS_BYTES).read_to_string(&mut text).ok()?;
+    Some(text)
+}
 
 type ApiResult = Result<Json<J>, ApiError>;
 
@@ -131,7 +144,8 @@ async fn run_document(st: &Http, id: &str) -> ApiResult {
     let info = find(st, id)?;
     let core = st.core.clone();
     let run_id = id.to_string();
-    let (history_keys, system_keys) = tokio::task::spawn_blocking(move || {
+    let run_dir = st.core.data.run_dir(id);
+    let (history_keys, system_keys, requirements) = tokio::task::spawn_blocking(move || {
         let keys = |ns| -> Result<Vec<String>, ApiError> {
             Ok(core
                 .store
@@ -146,7 +160,7 @@ async fn run_document(st: &Http, id: &str) -> ApiResult {
             .into_iter()
             .map(|k| format!("{SYSTEM_PREFIX}{k}"))
             .collect::<Vec<_>>();
-        Ok::<_, ApiError>((hist, sys))
+        Ok::<_, ApiError>((hist, sys, read_requirements(&run_dir)))
     })
     .await
     .map_err(|e| {
@@ -158,6 +172,7 @@ async fn run_document(st: &Http, id: &str) -> ApiResult {
     if let J::Object(m) = &mut doc {
         m.insert("history_keys".into(), json!(history_keys));
         m.insert("system_keys".into(), json!(system_keys));
+        m.insert("requirements".into(), json!(requirements));
     }
     Ok(Json(doc))
 }
