@@ -88,6 +88,16 @@ async function inkedPixels(locator) {
   });
 }
 
+const rowCount = (page) =>
+  page.evaluate(() => document.querySelectorAll('[data-testid="runs-table"] tr[data-run-id]').length);
+
+async function waitRows(page, n) {
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="runs-table"] tr[data-run-id]').length === n,
+    n,
+  );
+}
+
 async function main() {
   const addr = await startDaemon();
   const token = readFileSync(join(data, "token"), "utf8").trim();
@@ -161,6 +171,40 @@ async function main() {
     );
   });
 
+  await step("state filter, group-by, sorting and a config column", async () => {
+    await page.getByTestId("state-filter").selectOption("failed");
+    await waitRows(page, 1);
+    await page.getByTestId("state-filter").selectOption("");
+    await waitRows(page, 5);
+    await page.getByTestId("group-by").selectOption("group");
+    const cv = page.locator('tr.group-row[data-group="cv"]');
+    await cv.waitFor();
+    check((await cv.innerText()).includes("2"), `group cv holds 2 runs: ${await cv.innerText()}`);
+    await page.getByTestId("group-by").selectOption("");
+    await page.locator('[data-testid="runs-table"] th[data-col="name"]').click();
+    const names = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="runs-table"] tr[data-run-id]')].map((r) =>
+        r.querySelector("a")?.textContent?.trim(),
+      ),
+    );
+    const sorted = [...names].sort();
+    check(
+      JSON.stringify(names) === JSON.stringify(sorted) || JSON.stringify(names) === JSON.stringify([...sorted].reverse()),
+      `sorted by name: ${names}`,
+    );
+    await page.getByTestId("columns-button").click();
+    await page.locator('[data-testid="columns-picker"] input[data-col="config:lr"]').check();
+    const lr = page.locator('[data-testid="runs-table"] th[data-col="config:lr"]');
+    await lr.waitFor();
+    const cell = await page
+      .getByTestId("runs-table")
+      .locator("tr[data-run-id]", { hasText: "diverged" })
+      .innerText();
+    check(cell.includes("1"), `the lr column shows diverged's lr: ${cell}`);
+    await page.keyboard.press("Escape");
+    check((await rowCount(page)) === 5, "all rows still there");
+  });
+
   await step("a run page shows its config and a chart drawn with data", async () => {
     await page.getByTestId("runs-table").locator("tr[data-run-id]", { hasText: "baseline" }).getByRole("link").first().click();
     await page.getByTestId("run-page").waitFor();
@@ -180,6 +224,19 @@ async function main() {
     const ink = await inkedPixels(chart);
     check(ink > 500, `the chart's canvas is drawn (${ink} inked pixels)`);
     await page.screenshot({ path: join(shots, "run-page.png"), fullPage: true });
+  });
+
+  await step("notes and tags saved from the run page are kept", async () => {
+    await page.getByTestId("notes").fill("tuned by hand");
+    await page.getByTestId("tags").fill("e2e, best");
+    const saved = page.waitForResponse((r) => r.request().method() === "PATCH" && r.status() === 200);
+    await page.getByTestId("save-run").click();
+    await saved;
+    await page.reload();
+    await page.getByTestId("run-page").waitFor();
+    await waitReady(page);
+    check((await page.getByTestId("notes").inputValue()) === "tuned by hand", "notes kept");
+    check((await page.getByTestId("tags").inputValue()).replace(/\s/g, "") === "e2e,best", "tags kept");
   });
 
   await step("two runs compared on shared charts", async () => {
@@ -202,6 +259,40 @@ async function main() {
     check(diff.includes("lr"), `config differences list lr: ${diff}`);
     check(!diff.includes("batch_size"), "equal config keys are not differences");
     await page.screenshot({ path: join(shots, "compare.png"), fullPage: true });
+  });
+
+  await step("compare: x axis, smoothing, log scale and a zoom that asks for finer points", async () => {
+    const asked = [];
+    page.on("request", (r) => r.url().includes("/history") && asked.push(decodeURIComponent(r.url())));
+    const drawn = () =>
+      page.waitForFunction(
+        () => document.querySelector('[data-testid="chart"][data-metric="train/loss"]')?.dataset.series === "2",
+      );
+    await page.getByTestId("x-axis").selectOption("_runtime");
+    await page.waitForFunction(() => document.body.dataset.ready === "1");
+    await drawn();
+    check(asked.some((u) => u.includes("x=_runtime")), `relative time asks for x=_runtime: ${asked}`);
+    await page.getByTestId("smoothing").fill("0.9");
+    await page.getByTestId("log-scale").check();
+    const chart = page.locator('[data-testid="chart"][data-metric="train/loss"]');
+    check((await inkedPixels(chart)) > 500, "smoothed log-scale chart drawn");
+    await page.getByTestId("x-axis").selectOption("");
+    await drawn();
+    asked.length = 0;
+    const over = chart.locator(".u-over");
+    const box = await over.boundingBox();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const t0 = Date.now();
+    while (!asked.some((u) => u.includes("min_step=") && u.includes("max_step=")) && Date.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    check(
+      asked.some((u) => u.includes("min_step=") && u.includes("max_step=")),
+      `a zoom asks the server for the step range: ${asked}`,
+    );
   });
 
   await step("a chart updates live while its run logs", async () => {
