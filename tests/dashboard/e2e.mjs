@@ -215,6 +215,13 @@ async function main() {
     const meta = await page.getByTestId("metadata").innerText();
     check(meta.includes("log_runs.py") && meta.includes("python"), `command and Python shown: ${meta}`);
     check(/requirements\.txt \(\d+\)/.test(meta), `the requirements snapshot is shown: ${meta}`);
+    const consoleText = await page.getByTestId("console").innerText();
+    check(
+      consoleText.includes("done training") && consoleText.includes("slow disk"),
+      `console lines shown: ${consoleText}`,
+    );
+    const warnings = await page.getByTestId("warnings").innerText();
+    check(/dropped|step/i.test(warnings), `the dropped step is reported: ${warnings}`);
     const chart = page.locator('[data-testid="chart"][data-metric="train/loss"]');
     await chart.waitFor();
     await page.waitForFunction(

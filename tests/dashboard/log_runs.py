@@ -38,6 +38,13 @@ def fixed() -> None:
             if step % 30 == 29:
                 run.log({"val/loss": loss * 1.1, "epoch": step // 30}, commit=False)
         run.summary["best_acc"] = 1 - loss / 2
+        if name == "baseline":
+            # Console lines (the SDK's console capture comes later; the
+            # record is the daemon's already) and a step that goes back,
+            # which the daemon drops with a warning.
+            run._native.output(0, ["epoch 9: loss 0.04", "done training"])
+            run._native.output(1, ["warning: slow disk"])
+            run.log({"train/loss": 0.5}, step=3)
         run.finish(exit_code=exit_code)
 
 
