@@ -37,7 +37,9 @@ fn read_requirements(run_dir: &std::path::Path) -> Option<String> {
     use std::io::Read;
     let f = std::fs::File::open(run_dir.join("files").join("requirements.txt")).ok()?;
     let mut text = String::new();
-    f.take(MAX_REQUIREMENTS_BYTES).read_to_string(&mut text).ok()?;
+    f.take(MAX_REQUIREMENTS_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
     Some(text)
 }
 
