@@ -179,6 +179,14 @@ async fn runs_history_edits_compare_and_live_events() {
         .await
         .unwrap();
     b.log(vec![float("loss", 2.0)], None, None).unwrap();
+    for cpu in [10.0, 20.0, 30.0] {
+        b.send(tracklab_client::v1::record::Payload::Stats(
+            tracklab_client::v1::SystemStats {
+                items: vec![float("cpu", cpu)],
+            },
+        ))
+        .unwrap();
+    }
     b.flush().await.unwrap();
 
     let projects = api.get("/api/v1/projects").json();
@@ -204,6 +212,20 @@ async fn runs_history_edits_compare_and_live_events() {
     let keys = run["history_keys"].as_array().unwrap();
     assert!(keys.contains(&J::from("loss")) && keys.contains(&J::from("_timestamp")));
     assert_eq!(api.get("/api/v1/runs/nope").status, 404);
+    // System metrics are listed apart and read under their `system/` key.
+    let run_b = api.get("/api/v1/runs/dash-b").json();
+    assert!(
+        run_b["system_keys"]
+            .as_array()
+            .unwrap()
+            .contains(&J::from("system/cpu")),
+        "{run_b}"
+    );
+    let h = api.get("/api/v1/runs/dash-b/history?key=system/cpu").json();
+    assert_eq!(
+        h["series"][0]["values"],
+        serde_json::json!([10.0, 20.0, 30.0])
+    );
 
     // Downsampled on the server, with the extremes kept.
     let h = api
