@@ -51,6 +51,9 @@ pub struct Core {
     /// Open ingest streams per run: a run with one is not crashed.
     active: Mutex<HashMap<String, usize>>,
     last_error: Mutex<Option<String>>,
+    /// Set while a run log cannot grow for lack of space; cleared by the
+    /// next group commit that writes without hitting a full disk.
+    disk_full: Mutex<Option<String>>,
     problems: Mutex<Vec<String>>,
     /// Records waiting for the applier.
     pub backlog: Backlog,
@@ -75,6 +78,7 @@ impl Core {
             warning_routes: Mutex::new(HashMap::new()),
             active: Mutex::new(HashMap::new()),
             last_error: Mutex::new(None),
+            disk_full: Mutex::new(None),
             problems: Mutex::new(Vec::new()),
             backlog: Backlog::default(),
             liveness_kick: Notify::new(),
@@ -331,8 +335,16 @@ impl Core {
         lock(&self.problems).clone()
     }
 
+    /// The error that makes the daemon unhealthy: a sticky one (a failed
+    /// fsync) first, else a full disk while it lasts.
     pub fn last_error(&self) -> Option<String> {
-        lock(&self.last_error).clone()
+        lock(&self.last_error)
+            .clone()
+            .or_else(|| lock(&self.disk_full).clone())
+    }
+
+    pub fn set_disk_full(&self, state: Option<String>) {
+        *lock(&self.disk_full) = state;
     }
 }
 

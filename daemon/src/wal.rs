@@ -14,7 +14,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 use tonic::Code;
-use tracklab_log::LogWriter;
+use tracklab_log::{LogError, LogWriter};
 use tracklab_proto::v1::record::Payload;
 use tracklab_proto::v1::{self, Record, ResumeMode};
 use tracklab_store::codec::encode_records;
@@ -105,9 +105,22 @@ pub struct KnownRun {
     pub writer: LogWriter,
 }
 
+/// What the WAL writer knew of a run before the current group touched it,
+/// restored when the disk turns out to be full (the group's frames of the
+/// run were taken back, so its sequence numbers were never used).
+struct RunBefore {
+    started: bool,
+    exited: bool,
+    writers: HashMap<u64, u64>,
+}
+
 pub struct Wal {
     core: Arc<Core>,
     runs: HashMap<String, RunLog>,
+    /// Per run touched in the current group: its state before the group.
+    group_before: HashMap<String, RunBefore>,
+    /// Runs whose log hit a full disk in the current group.
+    full: HashMap<String, String>,
     /// Bounded: when the applier falls this far behind, group commits wait
     /// (backpressure to the clients) instead of queueing without limit.
     apply_tx: mpsc::SyncSender<ApplyMsg>,
@@ -158,6 +171,8 @@ impl Wal {
         Self {
             core,
             runs,
+            group_before: HashMap::new(),
+            full: HashMap::new(),
             apply_tx,
         }
     }
@@ -177,7 +192,42 @@ impl Wal {
         tracing::info!("WAL writer stopped");
     }
 
+    /// Notes a run's state before the current group changes it.
+    fn remember(&mut self, run_id: &str) {
+        if self.group_before.contains_key(run_id) {
+            return;
+        }
+        let before = match self.runs.get(run_id) {
+            Some(l) => RunBefore {
+                started: l.started,
+                exited: l.exited,
+                writers: l.writers.clone(),
+            },
+            None => RunBefore {
+                started: false,
+                exited: false,
+                writers: HashMap::new(),
+            },
+        };
+        self.group_before.insert(run_id.to_string(), before);
+    }
+
+    /// A full disk while writing a run's log: the writer took back this
+    /// group's frames of the run; the run takes no more writes this group.
+    fn disk_full(&mut self, run_id: &str, e: &LogError) -> WriteError {
+        tracing::warn!(run_id, error = %e, "disk full: records of this group are not acknowledged");
+        self.full.insert(run_id.to_string(), e.to_string());
+        err(
+            Code::ResourceExhausted,
+            format!(
+                "run {run_id}: the disk holding its log is full ({e}); nothing of this batch is acknowledged: free space, and the client re-sends it"
+            ),
+        )
+    }
+
     fn commit_group(&mut self, group: Vec<WalMsg>) {
+        self.group_before.clear();
+        self.full.clear();
         let mut touched: HashSet<String> = HashSet::new();
         let mut frames: Vec<DurableFrame> = Vec::new();
         // Replies wait until the group is durable.
@@ -264,15 +314,40 @@ impl Wal {
             .collect();
         let results = sync_all(logs);
         for (run_id, e) in results {
+            if matches!(e, LogError::NoSpace { .. }) {
+                self.disk_full(&run_id, &e);
+                continue;
+            }
+            let e = e.to_string();
             tracing::error!(run_id, error = %e, "fdatasync of run log failed; the run refuses writes until the daemon restarts");
             if let Some(log) = self.runs.get_mut(&run_id) {
                 log.poisoned = Some(e.clone());
             }
             self.core.set_error(format!("run {run_id}: {e}"));
         }
+        // A full disk: the run is as it was before this group.
+        for run_id in self.full.keys() {
+            if let (Some(log), Some(before)) =
+                (self.runs.get_mut(run_id), self.group_before.remove(run_id))
+            {
+                log.started = before.started;
+                log.exited = before.exited;
+                log.writers = before.writers;
+            }
+        }
+        if let Some((run_id, e)) = self.full.iter().next() {
+            self.core.set_disk_full(Some(format!(
+                "disk full: the log of run {run_id} cannot grow ({e}); acknowledgements wait until there is free space"
+            )));
+        } else if !touched.is_empty() {
+            self.core.set_disk_full(None);
+        }
+        let full = &self.full;
         let failed: HashSet<&String> = touched
             .iter()
-            .filter(|r| self.runs.get(*r).is_some_and(|l| l.poisoned.is_some()))
+            .filter(|r| {
+                full.contains_key(*r) || self.runs.get(*r).is_some_and(|l| l.poisoned.is_some())
+            })
             .collect();
         frames.retain(|f| !failed.contains(&f.run_id));
         let position = self.core.durable_position.fetch_add(1, Ordering::SeqCst) + 1;
@@ -289,6 +364,13 @@ impl Wal {
             match reply {
                 WalMsgReply::Write(tx) => {
                     let result = match (result, bad) {
+                        (Ok(_), Some(r)) if full.contains_key(r) => Err(err(
+                            Code::ResourceExhausted,
+                            format!(
+                                "run {r}: the disk holding its log is full ({}); nothing of this batch is acknowledged: free space, and the client re-sends it",
+                                full[r]
+                            ),
+                        )),
                         (Ok(_), Some(r)) => Err(err(
                             Code::Unavailable,
                             format!(
@@ -323,6 +405,14 @@ impl Wal {
         for (i, rec) in records.iter().enumerate() {
             let run_id = rec.run_id.as_str();
             let log = self.runs.get(run_id);
+            if let Some(e) = self.full.get(run_id) {
+                return Err(err(
+                    Code::ResourceExhausted,
+                    format!(
+                        "record {i} (run {run_id}): the disk holding its log is full ({e}); free space, and the client re-sends it"
+                    ),
+                ));
+            }
             if log.is_some_and(|l| l.removing) {
                 return Err(err(
                     Code::Unavailable,
@@ -433,11 +523,19 @@ impl Wal {
         frames: &mut Vec<DurableFrame>,
     ) -> Result<(WriteOk, Vec<String>), WriteError> {
         let mut records: Vec<Option<Record>> = records.into_iter().map(Some).collect();
+        for (run_id, _) in &plan.per_run {
+            self.remember(run_id);
+        }
         for run_id in &plan.new_runs {
             let path = self.core.data.run_log(run_id);
             let writer = create_log(&path).map_err(|e| {
+                let code = if no_space_in(e.as_ref()) {
+                    Code::ResourceExhausted
+                } else {
+                    Code::Internal
+                };
                 err(
-                    Code::Internal,
+                    code,
                     format!(
                         "run {run_id}: cannot create its log {}: {e}",
                         path.display()
@@ -475,6 +573,7 @@ impl Wal {
                     });
                     touched.push(run_id);
                 }
+                Err(e @ LogError::NoSpace { .. }) => return Err(self.disk_full(&run_id, &e)),
                 Err(e) => {
                     tracing::error!(run_id, error = %e, "append to run log failed");
                     log.poisoned = Some(e.to_string());
@@ -550,6 +649,15 @@ impl Wal {
         payloads: Vec<Payload>,
         frames: &mut Vec<DurableFrame>,
     ) -> Result<WriteOk, WriteError> {
+        if let Some(e) = self.full.get(run_id) {
+            return Err(err(
+                Code::ResourceExhausted,
+                format!(
+                    "run {run_id}: the disk holding its log is full ({e}); free space and retry"
+                ),
+            ));
+        }
+        self.remember(run_id);
         let log = self
             .runs
             .get_mut(run_id)
@@ -598,6 +706,7 @@ impl Wal {
                     duplicates: 0,
                 })
             }
+            Err(e @ LogError::NoSpace { .. }) => Err(self.disk_full(run_id, &e)),
             Err(e) => {
                 log.poisoned = Some(e.to_string());
                 self.core.set_error(format!("run {run_id}: {e}"));
@@ -614,11 +723,11 @@ impl Wal {
 const SYNC_THREADS: usize = 16;
 
 /// fdatasyncs every log; returns the ones that failed with their error.
-fn sync_all(mut logs: Vec<(&String, &mut RunLog)>) -> Vec<(String, String)> {
+fn sync_all(mut logs: Vec<(&String, &mut RunLog)>) -> Vec<(String, LogError)> {
     if logs.len() <= 2 {
         return logs
             .into_iter()
-            .filter_map(|(id, l)| l.writer.sync().err().map(|e| (id.clone(), e.to_string())))
+            .filter_map(|(id, l)| l.writer.sync().err().map(|e| (id.clone(), e)))
             .collect();
     }
     let per_thread = logs.len().div_ceil(SYNC_THREADS);
@@ -629,12 +738,7 @@ fn sync_all(mut logs: Vec<(&String, &mut RunLog)>) -> Vec<(String, String)> {
                 scope.spawn(move || {
                     chunk
                         .iter_mut()
-                        .filter_map(|(id, l)| {
-                            l.writer
-                                .sync()
-                                .err()
-                                .map(|e| ((*id).clone(), e.to_string()))
-                        })
+                        .filter_map(|(id, l)| l.writer.sync().err().map(|e| ((*id).clone(), e)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -642,8 +746,16 @@ fn sync_all(mut logs: Vec<(&String, &mut RunLog)>) -> Vec<(String, String)> {
         handles
             .into_iter()
             .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![("?".into(), "sync thread panicked".into())])
+                h.join().unwrap_or_else(|_| {
+                    vec![(
+                        "?".into(),
+                        LogError::Io {
+                            path: "?".into(),
+                            op: "fdatasync",
+                            source: std::io::Error::other("sync thread panicked"),
+                        },
+                    )]
+                })
             })
             .collect()
     })
@@ -663,7 +775,32 @@ fn create_log(path: &Path) -> Result<LogWriter, Box<dyn std::error::Error>> {
             std::fs::File::open(parent)?.sync_all()?;
         }
     }
+    // A create that failed earlier (a full disk) may have left a file with
+    // at most a header: nothing was acknowledged from it, so it is reused.
+    if std::fs::metadata(path).is_ok_and(|m| m.len() <= tracklab_log::HEADER_LEN) {
+        return Ok(LogWriter::open(path)?.0);
+    }
     Ok(LogWriter::create(path)?)
+}
+
+/// Whether an error (or one of its sources) is a full disk or quota.
+fn no_space_in(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        {
+            return true;
+        }
+        if matches!(c.downcast_ref::<LogError>(), Some(LogError::NoSpace { .. })) {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod crash;
 mod dashboard;
+mod full_disk;
 mod logging;
 mod recovery;
 mod support;

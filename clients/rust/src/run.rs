@@ -46,6 +46,9 @@ struct Shared {
     /// Why the sender stopped: the daemon's refusal (with its status code),
     /// or `None` as the code when the daemon stayed unreachable.
     fatal: Mutex<Option<(Option<Code>, String)>>,
+    /// Why records are not being acknowledged right now (the daemon is
+    /// unreachable, or its disk is full), while the sender keeps retrying.
+    problem: Mutex<Option<String>>,
     reconnects: AtomicU64,
 }
 
@@ -111,6 +114,7 @@ impl Run {
         let shared = Arc::new(Shared {
             warnings: Mutex::new(Vec::new()),
             fatal: Mutex::new(None),
+            problem: Mutex::new(None),
             reconnects: AtomicU64::new(0),
         });
         let sender = Sender {
@@ -206,6 +210,13 @@ impl Run {
 
     fn fatal(&self) -> Option<String> {
         self.shared.fatal_error().map(|e| e.to_string())
+    }
+
+    /// Why records are waiting for acknowledgement right now (no daemon, or
+    /// the daemon's disk is full), while the sender retries; `None` once
+    /// acknowledgements flow again.
+    pub fn delivery_problem(&self) -> Option<String> {
+        self.shared.problem.lock().ok().and_then(|p| p.clone())
     }
 
     /// Something that waits for durability without borrowing the run, so
@@ -372,6 +383,12 @@ impl Sender {
                     return;
                 }
                 Err(SessionEnd::Retry(msg)) => {
+                    if let Ok(mut p) = self.shared.problem.lock()
+                        && p.as_deref() != Some(msg.as_str())
+                    {
+                        tracing::warn!(error = %msg, "tracklab: records are not being acknowledged; retrying");
+                        *p = Some(msg.clone());
+                    }
                     let since = *down_since.get_or_insert_with(Instant::now);
                     if since.elapsed() > self.reconnect_timeout {
                         let msg = format!(
@@ -490,6 +507,11 @@ impl Sender {
                     }
                     Ok(None) => return Err(SessionEnd::Connected),
                     Err(s) if is_fatal(s.code()) => return Err(SessionEnd::Fatal(s.code(), s.message().to_string())),
+                    // The daemon is up but cannot store records now (a full
+                    // disk): back off and re-send, rather than reconnect at once.
+                    Err(s) if s.code() == Code::ResourceExhausted => {
+                        return Err(SessionEnd::Retry(s.message().to_string()));
+                    }
                     Err(_) => return Err(SessionEnd::Connected),
                 },
             }
@@ -499,6 +521,11 @@ impl Sender {
     fn acked(&mut self, seq: u64) {
         while self.unacked.front().is_some_and(|r| r.seq <= seq) {
             self.unacked.pop_front();
+        }
+        if let Ok(mut p) = self.shared.problem.lock()
+            && p.take().is_some()
+        {
+            tracing::info!("tracklab: records are acknowledged again");
         }
         self.durable.send_if_modified(|d| {
             if seq > *d {

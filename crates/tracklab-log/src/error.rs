@@ -26,6 +26,18 @@ pub enum LogError {
         source: io::Error,
     },
 
+    /// The disk (or the user's quota) is full. The writer took back every
+    /// frame appended since the last successful `sync` (none was durable)
+    /// and stays usable: append them again once there is space.
+    #[error(
+        "no space left to write `{path}` ({source}): free space on that disk; frames appended since the last sync were taken back, and the log takes new appends once there is room"
+    )]
+    NoSpace {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
     /// `LogWriter::create` found a file already at the path.
     #[error(
         "`{path}` already exists: `create` never overwrites a log; open it with `LogWriter::open` to append to it"

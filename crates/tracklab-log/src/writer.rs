@@ -28,9 +28,13 @@ pub struct FramePos {
 /// caller (the daemon's WAL thread) guarantees it.
 ///
 /// Appends are buffered; `sync` writes them and calls fdatasync, and only
-/// then are they durable (`durable_end`). The first IO error in `append` or
-/// `sync` poisons the writer: that call returns the IO error and every later
-/// call returns `LogError::Poisoned`. An fsync is never retried, because
+/// then are they durable (`durable_end`). A full disk (ENOSPC, EDQUOT) when
+/// writing is not fatal: the writer truncates the file back to
+/// `durable_end`, forgets the frames appended since the last sync, returns
+/// `LogError::NoSpace` and takes appends again (the caller re-appends them
+/// once there is room). Any other IO error in `append` or `sync`, and any
+/// failed fdatasync, poisons the writer: that call returns the IO error and
+/// every later call returns `LogError::Poisoned`. An fsync is never retried, because
 /// after a failed fsync the kernel may have dropped the dirty pages and a
 /// second fsync can report success for data that is not on disk. Reopening
 /// with `LogWriter::open` re-reads the file and resumes from what it holds.
@@ -55,6 +59,8 @@ pub struct LogWriter {
     poisoned: Option<String>,
     #[cfg(test)]
     fail_next_sync: bool,
+    #[cfg(test)]
+    fail_next_write_no_space: bool,
 }
 
 impl LogWriter {
@@ -159,6 +165,8 @@ impl LogWriter {
             poisoned: None,
             #[cfg(test)]
             fail_next_sync: false,
+            #[cfg(test)]
+            fail_next_write_no_space: false,
         }
     }
 
@@ -233,12 +241,46 @@ impl LogWriter {
         if self.pending.is_empty() {
             return Ok(());
         }
-        if let Err(err) = self.file.write_all(&self.pending) {
+        if let Err(err) = self.write_file() {
+            if is_no_space(&err) {
+                return Err(self.take_back_unsynced(err));
+            }
             return Err(self.poison("write", err));
         }
         self.pending.clear();
         self.pending.shrink_to(WRITE_THRESHOLD * 2);
         Ok(())
+    }
+
+    fn write_file(&mut self) -> io::Result<()> {
+        #[cfg(test)]
+        if std::mem::take(&mut self.fail_next_write_no_space) {
+            // What a full disk does: part of the bytes land, then ENOSPC.
+            let half = self.pending.len() / 2;
+            self.file.write_all(&self.pending[..half])?;
+            return Err(io::Error::from_raw_os_error(libc_enospc()));
+        }
+        self.file.write_all(&self.pending)
+    }
+
+    /// After a full disk: cut the file back to the last synced frame and
+    /// forget what was appended since (none of it was durable). If even
+    /// that fails, the writer is poisoned.
+    fn take_back_unsynced(&mut self, err: io::Error) -> LogError {
+        self.pending = Vec::new();
+        let back = self.file.set_len(self.durable_end).and_then(|()| {
+            self.file
+                .seek(SeekFrom::Start(self.durable_end))
+                .map(|_| ())
+        });
+        if let Err(e) = back {
+            return self.poison("truncate after a full disk", e);
+        }
+        self.end = self.durable_end;
+        LogError::NoSpace {
+            path: self.path.clone(),
+            source: err,
+        }
     }
 
     fn sync_data(&mut self) -> io::Result<()> {
@@ -255,6 +297,19 @@ impl LogWriter {
         self.pending = Vec::new();
         LogError::io(&self.path, op, err)
     }
+}
+
+/// ENOSPC or EDQUOT: the disk or the quota is full.
+fn is_no_space(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
+#[cfg(test)]
+fn libc_enospc() -> i32 {
+    28
 }
 
 /// Rewrites a file shorter than the header with a fresh header, if what it
@@ -387,6 +442,43 @@ fn sync_parent_dir(_path: &Path) -> Result<(), LogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_takes_back_the_unsynced_frames_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.log");
+        let mut writer = LogWriter::create(&path).unwrap();
+        writer.append(b"acked").unwrap();
+        writer.sync().unwrap();
+        let durable = writer.durable_end();
+
+        writer.append(b"not yet synced 1").unwrap();
+        writer.append(b"not yet synced 2").unwrap();
+        writer.fail_next_write_no_space = true;
+        let err = writer.sync().unwrap_err();
+        assert!(matches!(err, LogError::NoSpace { .. }), "{err}");
+        assert!(err.to_string().contains("free space"), "{err}");
+        assert!(!writer.is_poisoned());
+        assert_eq!((writer.end(), writer.durable_end()), (durable, durable));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            durable,
+            "the half-written bytes are cut"
+        );
+
+        // Space again: the caller appends the frames again and they land
+        // right after the acked one.
+        writer.append(b"again").unwrap();
+        writer.sync().unwrap();
+        drop(writer);
+        let mut frames: Vec<Vec<u8>> = Vec::new();
+        crate::scan(&path, HEADER_LEN, |f| {
+            frames.push(f.payload.to_vec());
+            Ok::<(), Infallible>(())
+        })
+        .unwrap();
+        assert_eq!(frames, [b"acked".to_vec(), b"again".to_vec()]);
+    }
 
     #[test]
     fn a_failed_sync_poisons_the_writer_for_every_later_call() {
