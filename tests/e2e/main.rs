@@ -6,6 +6,7 @@ mod bad_input;
 mod crash;
 mod dashboard;
 mod full_disk;
+mod hostile;
 mod logging;
 mod recovery;
 mod support;
