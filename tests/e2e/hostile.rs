@@ -146,7 +146,9 @@ async fn hostile_clients_do_not_hurt_good_ones_and_memory_stays_bounded() {
         let target = d.target();
         good.push(tokio::spawn(async move {
             let id = format!("good-{c}");
-            let mut run = Run::start(target, start_opts(&id, "hostile")).await.unwrap();
+            let mut run = Run::start(target, start_opts(&id, "hostile"))
+                .await
+                .unwrap();
             for step in 0..GOOD_STEPS {
                 run.log(
                     (0..5)

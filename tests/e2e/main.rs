@@ -8,5 +8,6 @@ mod dashboard;
 mod full_disk;
 mod hostile;
 mod logging;
+mod read_during_write;
 mod recovery;
 mod support;

@@ -69,6 +69,8 @@ impl Store {
                 total_points: 0,
             };
             if lo <= hi {
+                // One series is read between two commits, never across one.
+                let _consistent = self.read_gate();
                 self.read_series(ns, q.run_id, &mut s, lo, hi)?;
             }
             s.total_points = s.steps.len() as u64;

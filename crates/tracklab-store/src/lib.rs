@@ -91,10 +91,17 @@ pub struct StoredLine {
 }
 
 /// The sled database of one data dir.
+///
+/// sled applies a batch atomically for crashes, but an iterator running
+/// meanwhile can see part of it: a chunk merge (one key rewritten, the
+/// others removed) could then read as a gap or a repeat. `gate` makes every
+/// commit (`apply_batch`, write side) and every multi-key read of a series
+/// or of console lines (read side) exclusive, so reads see whole commits.
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
     db: sled::Db,
+    gate: std::sync::Arc<std::sync::RwLock<()>>,
 }
 
 impl Store {
@@ -114,6 +121,7 @@ impl Store {
         let store = Store {
             path: path.to_path_buf(),
             db,
+            gate: Default::default(),
         };
         match store.get(keys::VERSION_KEY)? {
             None => {
@@ -158,7 +166,13 @@ impl Store {
     }
 
     pub(crate) fn apply_batch(&self, batch: sled::Batch) -> Result<(), StoreError> {
+        let _whole = self.gate.write().unwrap_or_else(|e| e.into_inner());
         self.db.apply_batch(batch).map_err(|e| self.sled_err(e))
+    }
+
+    /// Holds off commits while a read that spans several keys runs.
+    pub(crate) fn read_gate(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn scan_prefix(
@@ -240,6 +254,7 @@ impl Store {
         let from = keys::console(run_id, offset);
         let mut to = keys::console_prefix(run_id);
         to.push(0xff);
+        let _consistent = self.read_gate();
         let mut out = Vec::new();
         for kv in self.range(from, to).take(limit) {
             let (k, v) = kv?;
