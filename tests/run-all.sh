@@ -3,7 +3,8 @@
 # end-to-end tests (the e2e tests run the real daemon binary), then the
 # Python SDK's lint and pytest suite (against the same daemon binary), then
 # the dashboard's bundle check and browser test (tests/dashboard.sh).
-# Slow soak variants run with TRACKLAB_SOAK=1; TRACKLAB_TEST_WHEEL=1 adds a
+# Slow soak variants run with TRACKLAB_SOAK=1 (with 60 s of fuzzing per
+# target, tests/fuzz.sh); TRACKLAB_TEST_WHEEL=1 adds a
 # `pip install ./clients/python` check in a fresh virtualenv (a release build);
 # TRACKLAB_TEST_INTEGRATIONS=1 trains tiny models with Hugging Face's Trainer
 # and Lightning through the wandb shim (tests/integrations.sh, 5.6 GiB venv).
@@ -25,6 +26,9 @@ bash tests/python-env.sh
 TRACKLAB_DAEMON_BIN="$PWD/target/debug/tracklab-daemon" \
   .venv/bin/python -m pytest -q clients/python/tests
 bash tests/dashboard.sh
+if [ -n "${TRACKLAB_SOAK:-}" ]; then
+  bash tests/fuzz.sh
+fi
 if [ "${TRACKLAB_TEST_INTEGRATIONS:-}" = 1 ]; then
   bash tests/integrations.sh
 fi
