@@ -1,40 +1,40 @@
 #!/usr/bin/env bash
-# W1 (1 run x 20 000 steps x 10 float metrics) with TrackLab, wandb
-# (offline mode) and trackio, 3 rounds, the libraries alternated within each
-# round so that they share the machine's noise. Each run is a fresh Python
-# process (benches/peer_w1.py). Prints every run, then medians and the
-# ratios peer / TrackLab. The peers go into .venv-peers (installed here).
-# Usage: bash benches/peers.sh   (STEPS to change W1's length)
+# TrackLab against peer experiment trackers: wandb (offline mode), trackio,
+# mlflow (file store and SQLite) and aim, on the same workloads W1-W4 in one
+# invocation (benches/peers.py drives; benches/peer_workload.py is one
+# workload in one fresh process). The peers go into .venv-peers, installed
+# here from PyPI; a peer that fails to install is reported as failed and the
+# others still run. Prints a markdown table per workload and writes
+# target/bench-peers/results.{json,md}.
+# Usage: bash benches/peers.sh
+#   ROUNDS=3  WORKLOADS="W1 W2 W3 W4"  LIBS="tracklab wandb trackio mlflow aim"
+#   SCALE=1 (0.1 for a quick check)  TIMEOUT=3600 (s per process)
+#   NO_BUILD=1 uses the release binaries and .venv-bench as they are (no cargo)
+#   KEEP=1 keeps the scratch dir (every library's data and every process's log)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source benches/bench-env.sh
-[ -x .venv-peers/bin/python ] || python3 -m venv .venv-peers
-.venv-peers/bin/pip install -q --disable-pip-version-check wandb trackio
-work=$(mktemp -d -t tracklab-peers.XXXXXX)
-export TRACKLAB_DIR="$work/tracklab" WANDB_DIR="$work/wandb" TRACKIO_DIR="$work/trackio"
-export WANDB_SILENT=true TRACKIO_NO_UI=1
-mkdir -p "$WANDB_DIR" "$TRACKIO_DIR"
-trap './target/release/tracklab daemon stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-./target/release/tracklab daemon start --port 0 >/dev/null
-results="$work/results.jsonl"
-for round in 1 2 3; do
-  for lib in tracklab wandb trackio; do
-    py="$PWD/.venv-peers/bin/python"
-    [ "$lib" = tracklab ] && py="$PWD/.venv-bench/bin/python"
-    (cd "$work" && "$py" "$OLDPWD/benches/peer_w1.py" "$lib" | tail -1) | tee -a "$results"
+if [ "${NO_BUILD:-}" = 1 ]; then
+  for f in target/release/tracklab target/release/tracklab-daemon .venv-bench/bin/python; do
+    [ -x "$f" ] || { echo "NO_BUILD=1 but $f is missing" >&2; exit 1; }
   done
+else
+  source benches/bench-env.sh
+fi
+work=$(mktemp -d -t tracklab-peers.XXXXXX)
+cleanup() {
+  TRACKLAB_DIR="$work/data/tracklab" ./target/release/tracklab daemon stop >/dev/null 2>&1 || true
+  if [ "${KEEP:-}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+[ -x .venv-peers/bin/python ] || python3 -m venv .venv-peers
+libs=" ${LIBS:-tracklab wandb trackio mlflow aim} "
+for pkg in wandb trackio mlflow aim; do
+  case "$libs" in *" $pkg"*) ;; *) continue ;; esac
+  if ! .venv-peers/bin/pip install -q --disable-pip-version-check "$pkg" >"$work/pip-$pkg.log" 2>&1; then
+    echo "$pkg $(grep -m1 -i error "$work/pip-$pkg.log" | cut -c1-200)" >>"$work/install-failed.txt"
+    echo "pip install $pkg failed; see the table" >&2
+  fi
 done
-python3 - "$results" <<'PY'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-libs = ["tracklab", "wandb", "trackio"]
-keys = ["end_to_end_s", "points_per_s", "log_p50_us", "log_p99_us", "import_ms"]
-med = {l: {k: statistics.median(r[k] for r in rows if r["lib"] == l) for k in keys}
-       for l in libs if any(r["lib"] == l for r in rows)}
-print("\n| measure | " + " | ".join(med) + " | wandb ÷ tracklab | trackio ÷ tracklab |")
-print("|---" * (len(med) + 3) + "|")
-for k in keys:
-    cells = [f"{med[l][k]:.4g}" for l in med]
-    ratio = lambda l: f"{med[l][k] / med['tracklab'][k]:.1f}×" if l in med else "-"
-    print(f"| {k} | " + " | ".join(cells) + f" | {ratio('wandb')} | {ratio('trackio')} |")
-PY
+
+python3 benches/peers.py "$work"

@@ -110,17 +110,29 @@ async fn series_from(
     run_id: &str,
     from: usize,
 ) -> Vec<(i64, f64)> {
-    let resp = conn
-        .query()
-        .history(v1::HistoryRequest {
-            run_id: run_id.to_string(),
-            keys: vec!["v".into()],
-            min_step: Some(from as i64),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    // Right after a restart the store may still be catching up with a big
+    // backlog (UNAVAILABLE, "retry in a moment"): retry, as a client would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let resp = loop {
+        let r = conn
+            .query()
+            .history(v1::HistoryRequest {
+                run_id: run_id.to_string(),
+                keys: vec!["v".into()],
+                min_step: Some(from as i64),
+                ..Default::default()
+            })
+            .await;
+        match r {
+            Ok(r) => break r.into_inner(),
+            Err(s)
+                if s.code() == tonic::Code::Unavailable && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            Err(s) => panic!("history of {run_id}: {s}"),
+        }
+    };
     let s = &resp.series[0];
     s.steps
         .iter()
@@ -189,7 +201,7 @@ async fn random_kills_of_the_daemon_under_three_logging_clients_lose_and_invent_
                         .unwrap();
                     step += 1;
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
             let report = run.finish(0).await.expect("finishes after the restarts");
             (step, report)
