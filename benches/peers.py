@@ -585,7 +585,9 @@ class Bench:
                 else "VmRSS sampled every 0.5 s",
             }
             rec["helper_rss_mib"] = peak / 1024
-            rec["helper_growth_mib"] = (peak - daemon_before) / 1024
+            # VmRSS is read just after the reset: it may already be a little
+            # below the reset peak.
+            rec["helper_growth_mib"] = (peak - min(daemon_before, peak)) / 1024
             rec["helper_names"] = "tracklab-daemon (shared, long-lived)"
         elif helpers:
             # Fresh helpers (started by the script): growth = peak.
@@ -713,6 +715,8 @@ class Bench:
         b.versions, b.failed = doc["versions"], doc["failed"]
         b.native, b.results = doc.get("tracklab_native", {}), doc["results"]
         for r in b.results:
+            if isinstance(r.get("helper_growth_mib"), float):
+                r["helper_growth_mib"] = max(0.0, r["helper_growth_mib"])
             # Older results.json: the run log's growth from the largest files.
             if (
                 r["lib"] == "tracklab"
@@ -916,16 +920,19 @@ FOOTNOTES = {
 
 def cell(values: list[Any], fmt: str) -> str:
     nums = [v for v in values if isinstance(v, int | float)]
+    texts = [v for v in values if isinstance(v, str)]
     if not nums:
-        texts = [v for v in values if isinstance(v, str)]
         text = " / ".join(dict.fromkeys(texts)) or "–"
         return text.replace("|", "/")[:200]
     m = statistics.median(nums)
     s = fmt.format(m)
     if len(nums) > 1:
         s += f" ({fmt.format(min(nums))}–{fmt.format(max(nums))})"
-    if len(nums) < len(values):
-        s += f" [{len(values) - len(nums)} failed]"
+    failed = sum(t.startswith(("failed", "wrong")) for t in texts)
+    if failed:
+        s += f" [{failed} failed]"
+    for t in dict.fromkeys(t for t in texts if not t.startswith(("failed", "wrong"))):
+        s += f" [{t} in {texts.count(t)} round(s)]"
     return s
 
 
