@@ -50,8 +50,10 @@ pub fn duration_us(r: &RunInfo) -> i64 {
     r.updated_us.saturating_sub(r.created_us)
 }
 
-pub fn run_json(r: &RunInfo) -> Json {
-    json!({
+/// The fields every JSON form of a run has (the runs table's row and the
+/// whole run document share them).
+pub fn run_header(r: &RunInfo) -> Map<String, Json> {
+    match json!({
         "id": r.run_id,
         "name": r.name,
         "project": r.project,
@@ -61,15 +63,25 @@ pub fn run_json(r: &RunInfo) -> Json {
         "updated_us": r.updated_us,
         "duration_s": duration_us(r) as f64 / 1e6,
         "steps": r.history_rows,
-        "next_step": r.next_step,
         "group": r.group,
         "job_type": r.job_type,
         "tags": r.tags,
         "notes": r.notes,
         "deleted": r.deleted,
-        "resumed": r.resumed,
         "host": r.host,
         "user": r.user,
+        "console_lines": r.console_lines,
+    }) {
+        Json::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub fn run_json(r: &RunInfo) -> Json {
+    let mut m = run_header(r);
+    let rest = json!({
+        "next_step": r.next_step,
+        "resumed": r.resumed,
         "program": r.program,
         "args": r.args,
         "python": r.python,
@@ -81,9 +93,12 @@ pub fn run_json(r: &RunInfo) -> Json {
         "metrics": r.metrics.iter().map(metric_json).collect::<Vec<_>>(),
         "dropped_steps": r.dropped_steps,
         "warnings": r.warnings,
-        "console_lines": r.console_lines,
         "files": r.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
-    })
+    });
+    if let Json::Object(rest) = rest {
+        m.extend(rest);
+    }
+    Json::Object(m)
 }
 
 fn goal_name(goal: i32) -> Option<&'static str> {

@@ -14,7 +14,7 @@ use tracklab_state::key_name;
 use tracklab_store::Namespace;
 use tracklab_view::compare::{CompareOptions, compare as build_comparison, to_json};
 use tracklab_view::fmt::value_to_json;
-use tracklab_view::json::{duration_us, run_json, state_name};
+use tracklab_view::json::{run_header, run_json, state_name};
 
 use super::auth::Authorized;
 use super::params::Params;
@@ -58,29 +58,13 @@ fn flat_scalars(items: &[Item]) -> J {
     J::Object(out)
 }
 
-/// A runs-table row (API.md, "Row").
+/// A runs-table row (API.md, "Row"): the run's header fields plus flat
+/// scalar config and summary.
 pub fn row(r: &RunInfo) -> J {
-    json!({
-        "id": r.run_id,
-        "name": r.name,
-        "project": r.project,
-        "state": state_name(r.state),
-        "exit_code": r.exit_code,
-        "created_us": r.created_us,
-        "updated_us": r.updated_us,
-        "duration_s": duration_us(r) as f64 / 1e6,
-        "steps": r.history_rows,
-        "group": r.group,
-        "job_type": r.job_type,
-        "tags": r.tags,
-        "notes": r.notes,
-        "host": r.host,
-        "user": r.user,
-        "deleted": r.deleted,
-        "console_lines": r.console_lines,
-        "config": flat_scalars(&r.config),
-        "summary": flat_scalars(&r.summary),
-    })
+    let mut m = run_header(r);
+    m.insert("config".into(), flat_scalars(&r.config));
+    m.insert("summary".into(), flat_scalars(&r.summary));
+    J::Object(m)
 }
 
 /// Runs that exist for the API: started, and not deleted unless asked.
