@@ -119,6 +119,7 @@ pub fn read_history(core: &Core, req: &HistoryRequest) -> Result<Vec<Series>, St
                 steps: s.steps,
                 values: s.values.into_iter().map(Into::into).collect(),
                 total_points: s.total_points,
+                ..Default::default()
             });
         }
         Ok(())
@@ -201,9 +202,14 @@ impl Query for QueryService {
         self.find(&req.run_id).await?;
         let core = self.core.clone();
         // Decoding chunks is CPU and disk work: keep it off the executor.
-        let series = tokio::task::spawn_blocking(move || read_history(&core, &req))
-            .await
-            .map_err(|e| Status::internal(format!("history read failed: {e}")))??;
+        let series = tokio::task::spawn_blocking(move || {
+            read_history(&core, &req).map(|mut series| {
+                series.iter_mut().for_each(Series::pack);
+                series
+            })
+        })
+        .await
+        .map_err(|e| Status::internal(format!("history read failed: {e}")))??;
         Ok(Response::new(HistoryResponse { series }))
     }
 

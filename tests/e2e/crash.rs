@@ -133,7 +133,7 @@ async fn series_from(
             Err(s) => panic!("history of {run_id}: {s}"),
         }
     };
-    let s = &resp.series[0];
+    let s = resp.series[0].clone().unpacked();
     s.steps
         .iter()
         .zip(&s.values)

@@ -83,6 +83,7 @@ async fn a_logged_run_reads_back_with_history_summary_config_and_state() {
         .unwrap()
         .into_inner();
     let s = &ds.series[0];
+    assert_eq!(s.floats.len(), s.steps.len(), "a float series comes packed");
     assert!(
         s.steps.len() <= 50 && s.steps.len() >= 10,
         "{}",

@@ -45,7 +45,7 @@ pub async fn series(conn: &Connection, run_id: &str, key: &str) -> Vec<(i64, f64
         .await
         .unwrap_or_else(|e| panic!("history {run_id}/{key}: {e}"))
         .into_inner();
-    let s = &resp.series[0];
+    let s = resp.series[0].clone().unpacked();
     s.steps
         .iter()
         .zip(&s.values)

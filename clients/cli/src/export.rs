@@ -70,7 +70,10 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<Outcome> {
                 .await
                 .with_context(|| format!("reading the history of run {}", run.run_id))?
                 .into_inner()
-                .series;
+                .series
+                .into_iter()
+                .map(Series::unpacked)
+                .collect();
             out.push(to_rows(run.run_id.clone(), series));
         }
         anyhow::Ok(out)
@@ -170,7 +173,7 @@ mod tests {
             key: key.into(),
             steps,
             values: vals.into_iter().map(f).collect(),
-            total_points: 0,
+            ..Default::default()
         };
         let rows = to_rows(
             "r".into(),

@@ -34,6 +34,7 @@ async fn sparkline_series(conn: &Connection, run_id: &str) -> anyhow::Result<Vec
     Ok(resp
         .series
         .into_iter()
+        .map(Series::unpacked)
         .filter(|s| !s.key.starts_with('_'))
         .filter(|s| s.values.iter().any(|v| value_as_f64(v).is_some()))
         .collect())

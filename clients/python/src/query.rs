@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyFloat, PyList, PyString};
 use tokio::runtime::Runtime;
 use tracklab_client::Connection;
 use tracklab_proto::v1::{
@@ -173,9 +173,13 @@ impl NativeQuery {
         run_dict(py, r.get_ref())
     }
 
-    /// `{key: (steps, values)}` of a run's history.
-    #[pyo3(signature = (run_id, keys=None, min_step=None, max_step=None, max_points=0))]
-    fn history<'py>(
+    /// A run's history as rows, `[{"_step": s, key: value, ...}, ...]` in
+    /// step order: the series merged by step here, so that reading a long
+    /// history does not build them in Python. With `required`, only rows
+    /// that hold every one of those keys (wandb's `scan_history(keys=...)`).
+    #[pyo3(signature = (run_id, keys=None, min_step=None, max_step=None, max_points=0, required=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn history_rows<'py>(
         &self,
         py: Python<'py>,
         run_id: String,
@@ -183,7 +187,8 @@ impl NativeQuery {
         min_step: Option<i64>,
         max_step: Option<i64>,
         max_points: u32,
-    ) -> PyResult<Bound<'py, PyDict>> {
+        required: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let mut q = self
             .conn
             .query()
@@ -196,15 +201,19 @@ impl NativeQuery {
             max_points,
         };
         let resp = self.block(py, async move { q.history(req).await })?;
-        let out = PyDict::new(py);
-        for s in &resp.get_ref().series {
-            let values = PyList::empty(py);
-            for v in &s.values {
-                values.append(to_py(py, Some(v))?)?;
-            }
-            out.set_item(&s.key, (s.steps.clone(), values))?;
+        let series = &resp.get_ref().series;
+        // Every row holds `_step`, whether or not it is a stored series.
+        let required: Vec<String> = required
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|k| k != "_step")
+            .collect();
+        if required.iter().any(|k| !series.iter().any(|s| &s.key == k)) {
+            // A required key the run never logged: no row holds it.
+            return Ok(PyList::empty(py));
         }
-        Ok(out)
+        let is_required: Vec<bool> = series.iter().map(|s| required.contains(&s.key)).collect();
+        history_rows_list(py, series, &is_required, required.len())
     }
 
     /// Console lines `offset..offset+limit` as (stream, line, timestamp_us).
@@ -257,4 +266,58 @@ impl NativeQuery {
         let r = self.block(py, async move { a.edit_run(req).await })?;
         run_dict(py, r.get_ref())
     }
+}
+
+/// Merges series (each sorted by step) into row dicts in step order. A row
+/// is kept only if it holds all `need` series marked in `is_required`.
+fn history_rows_list<'py>(
+    py: Python<'py>,
+    series: &[v1::Series],
+    is_required: &[bool],
+    need: usize,
+) -> PyResult<Bound<'py, PyList>> {
+    let step_key = pyo3::intern!(py, "_step");
+    let names: Vec<Bound<'py, PyString>> =
+        series.iter().map(|s| PyString::new(py, &s.key)).collect();
+    let mut cursor = vec![0usize; series.len()];
+    let mut rows: Vec<Bound<'py, PyDict>> = Vec::new();
+    loop {
+        // The smallest step any series has left.
+        let next = series
+            .iter()
+            .zip(&cursor)
+            .filter_map(|(s, &i)| s.steps.get(i).copied())
+            .min();
+        let Some(step) = next else { break };
+        let row = PyDict::new(py);
+        row.set_item(step_key, step)?;
+        let mut held = 0;
+        for (((s, i), name), &req) in series
+            .iter()
+            .zip(cursor.iter_mut())
+            .zip(&names)
+            .zip(is_required)
+        {
+            if s.steps.get(*i) == Some(&step) {
+                row.set_item(name, series_value(py, s, *i)?)?;
+                *i += 1;
+                held += usize::from(req);
+            }
+        }
+        if held >= need {
+            rows.push(row);
+        }
+    }
+    PyList::new(py, rows)
+}
+
+/// The `i`th value of a series, read from whichever form it came in.
+fn series_value<'py>(py: Python<'py>, s: &v1::Series, i: usize) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(&f) = s.floats.get(i) {
+        return Ok(PyFloat::new(py, f).into_any());
+    }
+    if let Some(&n) = s.ints.get(i) {
+        return Ok(n.into_pyobject(py)?.into_any());
+    }
+    to_py(py, s.values.get(i))
 }

@@ -66,3 +66,40 @@ def test_run_update_and_history(sweep: None) -> None:
     (row,) = r.history(pandas=False)
     assert (row["_step"], row["loss"]) == (0, 0.7)
     assert {"_runtime", "_timestamp"} <= set(row)
+
+
+def test_history_rows_merge_series_with_gaps(daemon: object) -> None:
+    run = wandb.init(project="gaps", id="g1")
+    for i in range(10):
+        row = {"a": i}
+        if i % 3 == 0:
+            row["b"] = f"s{i}"
+        run.log(row)
+    run.log({"b": "only-b"})  # step 10 has no "a"
+    run.finish()
+    r = wandb.Api().run("gaps/g1")
+
+    every = list(r.scan_history())
+    assert [x["_step"] for x in every] == list(range(11))
+    assert every[3]["a"] == 3 and every[3]["b"] == "s3"
+    assert "b" not in every[4] and "a" not in every[10]
+
+    # keys= keeps only rows holding all of them; `_step` is in every row.
+    assert [(x["_step"], x["b"]) for x in r.scan_history(keys=["b"])] == [
+        (0, "s0"),
+        (3, "s3"),
+        (6, "s6"),
+        (9, "s9"),
+        (10, "only-b"),
+    ]
+    both = list(r.scan_history(keys=["_step", "a", "b"]))
+    assert [x["_step"] for x in both] == [0, 3, 6, 9]
+    assert set(both[0]) == {"_step", "a", "b"}
+    # min_step inclusive, max_step exclusive, as wandb's.
+    assert [x["a"] for x in r.scan_history(keys=["a"], min_step=2, max_step=5)] == [2, 3, 4]
+    # A key the run never logged matches no row.
+    assert list(r.scan_history(keys=["a", "never"])) == []
+
+    sampled = r.history(samples=4, keys=["a"], pandas=False)
+    assert 2 <= len(sampled) <= 4
+    assert sampled[0]["a"] == 0 and sampled[-1]["a"] == 9

@@ -13,6 +13,10 @@ use tracklab_proto::v1::query_client::QueryClient;
 
 use crate::ClientError;
 
+/// HTTP/2 receive window (per stream and per connection) for replies from
+/// the daemon: a query reply streams without waiting on window updates.
+const RECEIVE_WINDOW_BYTES: u32 = 16 << 20;
+
 /// Where the daemon is.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -93,8 +97,12 @@ impl Connection {
             addr: addr.to_string(),
             source,
         })?;
+        // HTTP/2's default 64 KiB receive windows make a long history reply
+        // wait for window updates every 64 KiB; the replies are ours to hold.
         let channel = endpoint
             .tcp_nodelay(true)
+            .initial_stream_window_size(Some(RECEIVE_WINDOW_BYTES))
+            .initial_connection_window_size(Some(RECEIVE_WINDOW_BYTES))
             .connect()
             .await
             .map_err(|source| ClientError::Connect {

@@ -9,6 +9,7 @@ pub mod v1 {
 }
 
 pub mod codec;
+mod series;
 
 pub use prost::Message;
 

@@ -90,6 +90,11 @@ pub fn decode(bytes: &[u8], mut f: impl FnMut(i64, Value)) -> Result<(), ChunkEr
     Ok(())
 }
 
+/// The number of points a stored chunk holds, read from its header alone.
+pub fn count(bytes: &[u8]) -> Result<u64, ChunkError> {
+    Reader { buf: bytes, pos: 0 }.varint()
+}
+
 fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
@@ -152,7 +157,19 @@ impl Reader<'_> {
         Ok(b)
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64, ChunkError> {
+        // Most step deltas and small ints are one byte.
+        if let Some(&b) = self.buf.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
+        self.varint_long()
+    }
+
+    fn varint_long(&mut self) -> Result<u64, ChunkError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -185,7 +202,15 @@ impl Reader<'_> {
         String::from_utf8(b.to_vec()).map_err(|_| self.err("string is not UTF-8"))
     }
 
+    #[inline]
     fn value(&mut self) -> Result<Value, ChunkError> {
+        // The common case, a float: tag 0 and 8 bytes, one bounds check.
+        if let Some(&[0, b0, b1, b2, b3, b4, b5, b6, b7]) = self.buf.get(self.pos..self.pos + 9) {
+            self.pos += 9;
+            return Ok(Value::Float(f64::from_le_bytes([
+                b0, b1, b2, b3, b4, b5, b6, b7,
+            ])));
+        }
         Ok(match self.byte()? {
             0 => {
                 let b = self.take(8)?;

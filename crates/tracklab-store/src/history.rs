@@ -2,6 +2,7 @@
 
 use tracklab_state::Value;
 
+use crate::downsample::Downsampler;
 use crate::{SeriesMeta, Store, StoreError, chunk, decode, keys, keys::Namespace};
 
 /// Points of one series, in step order.
@@ -71,17 +72,19 @@ impl Store {
             if lo <= hi {
                 // One series is read between two commits, never across one.
                 let _consistent = self.read_gate();
-                self.read_series(ns, q.run_id, &mut s, lo, hi)?;
-            }
-            s.total_points = s.steps.len() as u64;
-            if q.max_points > 0 && s.steps.len() > q.max_points {
-                downsample(&mut s, q.max_points);
+                self.read_series(ns, q.run_id, &mut s, lo, hi, q.max_points)?;
             }
             out.push(s);
         }
         Ok(out)
     }
 
+    /// Reads one series' points in `lo..=hi` into `s`, downsampled to
+    /// `max_points` (0: all). It first counts the points (the chunk headers
+    /// hold the counts; only the two edge chunks of the range are decoded
+    /// for it), then decodes the chunks once, into vectors of that size or,
+    /// downsampled, through the downsampler: a long series is never held
+    /// whole in memory to be downsampled.
     fn read_series(
         &self,
         ns: Namespace,
@@ -89,93 +92,141 @@ impl Store {
         s: &mut SeriesData,
         lo: i64,
         hi: i64,
+        max_points: usize,
     ) -> Result<(), StoreError> {
-        let prefix = keys::chunk_prefix(ns, run_id, &s.key);
+        let chunks = self.chunks_in_range(ns, run_id, &s.key, lo, hi)?;
+        let counted = count_in_range(&chunks, lo, hi)?;
+        if max_points > 0 && counted > max_points {
+            let n = counted;
+            {
+                let mut d = Downsampler::new(n, max_points);
+                let mut seen = 0usize;
+                for_each_in_range(&chunks, lo, hi, |step, value| {
+                    seen += 1;
+                    d.push(step, value);
+                })?;
+                if seen == n {
+                    s.total_points = n as u64;
+                    (s.steps, s.values) = d.finish();
+                    return Ok(());
+                }
+                // The headers disagree with the points (steps out of order
+                // across chunks): fall back to reading everything.
+                tracing::warn!(
+                    run_id,
+                    key = %s.key,
+                    counted = n,
+                    decoded = seen,
+                    "history chunk counts disagree with their points; reading the series whole"
+                );
+            }
+        }
+        // A point takes at least 2 bytes: a damaged count cannot make this
+        // reserve more than the chunks could hold.
+        let bytes: usize = chunks.iter().map(|(_, v)| v.len()).sum();
+        let expect = counted.min(bytes / 2);
+        s.steps.clear();
+        s.values.clear();
+        s.steps.reserve_exact(expect);
+        s.values.reserve_exact(expect);
+        for_each_in_range(&chunks, lo, hi, |step, value| {
+            s.steps.push(step);
+            s.values.push(value);
+        })?;
+        s.total_points = s.steps.len() as u64;
+        if max_points > 0 {
+            downsample(s, max_points);
+        }
+        Ok(())
+    }
+
+    /// The stored chunks of a series that may hold steps in `lo..=hi`, in
+    /// step order.
+    fn chunks_in_range(
+        &self,
+        ns: Namespace,
+        run_id: &str,
+        key: &str,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Vec<(sled::IVec, sled::IVec)>, StoreError> {
+        let prefix = keys::chunk_prefix(ns, run_id, key);
         // The chunk holding `lo` starts at or before it: begin at the last
         // chunk whose first step is <= lo.
-        let mut start = keys::chunk(ns, run_id, &s.key, lo);
+        let mut start = keys::chunk(ns, run_id, key, lo);
         let mut lo_key = prefix.clone();
         lo_key.extend_from_slice(&keys::ordered_i64(lo));
         lo_key.push(0);
         if let Some(kv) = self.range(prefix.clone(), lo_key).next_back() {
             start = kv?.0.to_vec();
         }
-        let mut end = keys::chunk(ns, run_id, &s.key, hi);
+        let mut end = keys::chunk(ns, run_id, key, hi);
         end.push(0);
-        for kv in self.range(start, end) {
-            let (k, v) = kv?;
-            chunk::decode(&v, |step, value| {
-                if step >= lo && step <= hi {
-                    s.steps.push(step);
-                    s.values.push(value);
-                }
-            })
-            .map_err(|e| StoreError::Damaged {
-                key: String::from_utf8_lossy(&k).into_owned(),
-                reason: e.to_string(),
-            })?;
-        }
-        Ok(())
+        self.range(start, end).collect()
     }
 }
 
-/// Reduces a series to at most `max_points` points that keep its shape: the
-/// first and last points, and per bucket the points with the smallest and the
-/// largest value (for numbers; the bucket's first point otherwise), in step
-/// order. Deterministic.
+/// Calls `f` for every point of `chunks` in `lo..=hi`, in order.
+fn for_each_in_range(
+    chunks: &[(sled::IVec, sled::IVec)],
+    lo: i64,
+    hi: i64,
+    mut f: impl FnMut(i64, Value),
+) -> Result<(), StoreError> {
+    for (k, v) in chunks {
+        chunk::decode(v, |step, value| {
+            if step >= lo && step <= hi {
+                f(step, value);
+            }
+        })
+        .map_err(|e| damaged(k, e))?;
+    }
+    Ok(())
+}
+
+fn damaged(key: &[u8], e: chunk::ChunkError) -> StoreError {
+    StoreError::Damaged {
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// Points in `lo..=hi` of chunks in step order: the first chunk may start
+/// before `lo` and the last may run past `hi`, so those two are decoded;
+/// every chunk between lies wholly inside and its header count is used.
+fn count_in_range(
+    chunks: &[(sled::IVec, sled::IVec)],
+    lo: i64,
+    hi: i64,
+) -> Result<usize, StoreError> {
+    let last = chunks.len().saturating_sub(1);
+    let mut n = 0usize;
+    for (i, (k, v)) in chunks.iter().enumerate() {
+        if i == 0 || i == last {
+            chunk::decode(v, |step, _| n += usize::from(step >= lo && step <= hi))
+                .map_err(|e| damaged(k, e))?;
+        } else {
+            let count = chunk::count(v).map_err(|e| damaged(k, e))?;
+            n = n.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
+        }
+    }
+    Ok(n)
+}
+
+/// Reduces a series in memory to at most `max_points` points (see
+/// [`Downsampler`] for which points it keeps).
 pub fn downsample(s: &mut SeriesData, max_points: usize) {
     let n = s.steps.len();
     if max_points == 0 || n <= max_points {
         return;
     }
-    let mut keep: Vec<usize> = Vec::with_capacity(max_points);
-    if max_points < 4 {
-        keep.push(0);
-        if max_points > 1 {
-            keep.push(n - 1);
-        }
-    } else {
-        keep.push(0);
-        let buckets = (max_points - 2) / 2;
-        let inner = n - 2;
-        for b in 0..buckets {
-            let from = 1 + b * inner / buckets;
-            let to = 1 + (b + 1) * inner / buckets;
-            if from >= to {
-                continue;
-            }
-            let (mut lo_i, mut hi_i) = (from, from);
-            let mut numeric = false;
-            for i in from..to {
-                if let Some(v) = s.values[i].as_number() {
-                    let lo_v = s.values[lo_i].as_number();
-                    let hi_v = s.values[hi_i].as_number();
-                    if !numeric {
-                        lo_i = i;
-                        hi_i = i;
-                        numeric = true;
-                        continue;
-                    }
-                    if lo_v.is_some_and(|l| v < l) || v.is_nan() {
-                        lo_i = i;
-                    }
-                    if hi_v.is_some_and(|h| v > h) {
-                        hi_i = i;
-                    }
-                }
-            }
-            keep.push(lo_i.min(hi_i));
-            if lo_i != hi_i {
-                keep.push(lo_i.max(hi_i));
-            }
-        }
-        keep.push(n - 1);
+    let mut d = Downsampler::new(n, max_points);
+    let steps = std::mem::take(&mut s.steps);
+    let values = std::mem::take(&mut s.values);
+    for (step, value) in steps.into_iter().zip(values) {
+        d.push(step, value);
     }
-    keep.dedup();
-    let steps = keep.iter().map(|&i| s.steps[i]).collect();
-    let values = keep.iter().map(|&i| s.values[i].clone()).collect();
-    s.steps = steps;
-    s.values = values;
+    (s.steps, s.values) = d.finish();
 }
 
 #[cfg(test)]

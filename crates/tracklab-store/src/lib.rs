@@ -13,6 +13,7 @@
 pub mod applier;
 pub mod chunk;
 pub mod codec;
+pub mod downsample;
 pub mod history;
 pub mod keys;
 pub mod layout;

@@ -177,14 +177,6 @@ class Run:
     def lastHistoryStep(self) -> int:  # noqa: N802 - wandb's name
         return int(self._d["next_step"]) - 1
 
-    def _rows(self, keys: list[str] | None, max_points: int = 0) -> list[dict[str, Any]]:
-        series = self._q.history(self.id, keys=keys, max_points=max_points)
-        rows: dict[int, dict[str, Any]] = {}
-        for key, (steps, values) in series.items():
-            for s, v in zip(steps, values, strict=True):
-                rows.setdefault(s, {"_step": s})[key] = v
-        return [rows[s] for s in sorted(rows)]
-
     def history(
         self,
         samples: int = 500,
@@ -197,9 +189,9 @@ class Run:
         wanted = list(keys) if keys else None
         if wanted is not None and x_axis not in wanted:
             wanted.append(x_axis)
-        rows = self._rows(wanted, max_points=samples)
-        if keys:
-            rows = [r for r in rows if all(k in r for k in keys)]
+        rows = self._q.history_rows(
+            self.id, keys=wanted, max_points=samples, required=list(keys) if keys else None
+        )
         if pandas:
             import pandas as pd
 
@@ -213,16 +205,13 @@ class Run:
         min_step: int | None = None,
         max_step: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every row (unsampled), in step order."""
-        rows = self._rows(list(keys) if keys else None)
-        for r in rows:
-            if min_step is not None and r["_step"] < min_step:
-                continue
-            if max_step is not None and r["_step"] >= max_step:
-                continue
-            if keys and not all(k in r for k in keys):
-                continue
-            yield r
+        """Every row (unsampled), in step order; `max_step` is exclusive."""
+        wanted = list(keys) if keys else None
+        last = None if max_step is None else max_step - 1
+        rows = self._q.history_rows(
+            self.id, keys=wanted, min_step=min_step, max_step=last, required=wanted
+        )
+        return iter(rows)
 
     def update(self) -> None:
         """Saves changes to name, notes and tags."""
