@@ -343,8 +343,14 @@ impl Core {
             .or_else(|| lock(&self.disk_full).clone())
     }
 
-    pub fn set_disk_full(&self, state: Option<String>) {
-        *lock(&self.disk_full) = state;
+    /// Records whether the disk is full; returns whether it was before.
+    pub fn set_disk_full(&self, state: Option<String>) -> bool {
+        std::mem::replace(&mut *lock(&self.disk_full), state).is_some()
+    }
+
+    /// Whether a write last found the disk full.
+    pub fn is_disk_full(&self) -> bool {
+        lock(&self.disk_full).is_some()
     }
 }
 

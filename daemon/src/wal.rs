@@ -215,7 +215,13 @@ impl Wal {
     /// A full disk while writing a run's log: the writer took back this
     /// group's frames of the run; the run takes no more writes this group.
     fn disk_full(&mut self, run_id: &str, e: &LogError) -> WriteError {
-        tracing::warn!(run_id, error = %e, "disk full: records of this group are not acknowledged");
+        // Clients retry about twice a second: say it when it starts, and
+        // the rest at debug level.
+        if self.core.is_disk_full() || !self.full.is_empty() {
+            tracing::debug!(run_id, error = %e, "disk still full: records of this group are not acknowledged");
+        } else {
+            tracing::warn!(run_id, error = %e, "disk full: records are not acknowledged until there is free space");
+        }
         self.full.insert(run_id.to_string(), e.to_string());
         err(
             Code::ResourceExhausted,
@@ -336,11 +342,11 @@ impl Wal {
             }
         }
         if let Some((run_id, e)) = self.full.iter().next() {
-            self.core.set_disk_full(Some(format!(
+            let _ = self.core.set_disk_full(Some(format!(
                 "disk full: the log of run {run_id} cannot grow ({e}); acknowledgements wait until there is free space"
             )));
-        } else if !touched.is_empty() {
-            self.core.set_disk_full(None);
+        } else if !touched.is_empty() && self.core.set_disk_full(None) {
+            tracing::info!("the disk has space again: records are acknowledged");
         }
         let full = &self.full;
         let failed: HashSet<&String> = touched

@@ -32,7 +32,7 @@ const SCRIPT: &str = r#"
 set -e
 mount -t tmpfs -o "$2" tracklab-full-disk-test "$0/runs"
 head -c "$3" /dev/zero > "$0/runs/.ballast"
-"$1" --data-dir "$0" --port 0 --liveness-interval-ms 100 </dev/null &
+"$1" --data-dir "$0" --port 0 --liveness-interval-ms 100 </dev/null 2>"$0/daemon.err" &
 read -r _
 rm -f "$0/runs/.ballast"
 echo freed
@@ -230,6 +230,18 @@ async fn a_full_disk_stops_acks_with_a_clear_error_and_logging_resumes_when_spac
         acked - 1
     );
 
+    // The client retries about twice a second; the daemon says "disk full"
+    // once when it starts, not at every retry.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let log = std::fs::read_to_string(dir.join("daemon.err")).unwrap();
+    let warned = log
+        .matches("disk full: records are not acknowledged")
+        .count();
+    assert!(
+        (1..=2).contains(&warned),
+        "{warned} disk-full warnings:\n{log}"
+    );
+
     // Space again: the client's retries go through, no restart needed.
     jail.say();
     assert_eq!(jail.next_line("freed"), "freed");
@@ -251,6 +263,8 @@ async fn a_full_disk_stops_acks_with_a_clear_error_and_logging_resumes_when_spac
     );
     let st = status(&conn).await;
     assert!(st.healthy, "healthy again: {}", st.last_error);
+    let log = std::fs::read_to_string(dir.join("daemon.err")).unwrap();
+    assert!(log.contains("the disk has space again"), "{log}");
 
     // The log itself is clean: no damage where the disk ran out.
     jail.say();

@@ -9,7 +9,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokio::runtime::Runtime;
-use tracklab_client::{DurableWaiter, Run, RunOptions, Target};
+use tracklab_client::{DeliveryWatch, DurableWaiter, Run, RunOptions, Target};
 use tracklab_proto::v1::{self, record::Payload};
 use tracklab_state::validate::{MAX_RECORD_BYTES, validate_client_payload};
 
@@ -41,6 +41,8 @@ enum Backend {
 #[pyclass(module = "tracklab._native", frozen)]
 pub struct NativeRun {
     backend: Mutex<Option<Backend>>,
+    /// Reads the sender's current problem while `finish` owns the run.
+    delivery: Option<DeliveryWatch>,
     pid: u32,
     rt: Arc<Runtime>,
     run_id: String,
@@ -216,6 +218,7 @@ impl NativeRun {
             .detach(move || rt2.block_on(Run::start(target, opts)))
             .map_err(client_error)?;
         Ok(NativeRun {
+            delivery: Some(run.delivery_watch()),
             backend: Mutex::new(Some(Backend::Online(run))),
             pid: std::process::id(),
             rt,
@@ -238,6 +241,7 @@ impl NativeRun {
         log.send(Payload::RunStart(start))
             .map_err(TracklabError::new_err)?;
         Ok(NativeRun {
+            delivery: None,
             backend: Mutex::new(Some(Backend::Offline(log))),
             pid: std::process::id(),
             rt: runtime()?,
@@ -464,6 +468,14 @@ impl NativeRun {
             Some(Backend::Offline(l)) => offline_warnings(l),
             None => vec![],
         }
+    }
+
+    /// Why records are waiting for the daemon's acknowledgement right now
+    /// (no daemon, or its disk is full), while they are retried; `None`
+    /// when acknowledgements flow (and always for an offline run). Safe to
+    /// call from another thread during `finish`.
+    fn delivery_problem(&self) -> Option<String> {
+        self.delivery.as_ref().and_then(DeliveryWatch::problem)
     }
 
     /// Ends the run and waits (GIL released) until every record is durable.

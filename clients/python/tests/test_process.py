@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -127,6 +128,9 @@ def test_finish_with_the_daemon_gone_keeps_the_unacked_tail_for_sync(
     err = capsys.readouterr().err
     assert "import them with: tracklab sync" in err, err
     assert "waiting for the daemon to acknowledge every record" in err, err
+    # The progress line says why: the sender's current problem (no daemon).
+    waiting = [ln for ln in err.splitlines() if "waiting for the daemon" in ln]
+    assert any(re.search(r"\(\d+ s; (?!after)\S", ln) for ln in waiting), waiting
     tail = err.split("tracklab sync ")[-1].strip()
     daemon.start()
     # What the liveness check does when the script is gone by then: the

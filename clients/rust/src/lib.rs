@@ -13,7 +13,7 @@ mod connection;
 mod run;
 
 pub use connection::{Auth, Connection, Target};
-pub use run::{DurableWaiter, FinishReport, Run, RunOptions};
+pub use run::{DeliveryWatch, DurableWaiter, FinishReport, Run, RunOptions};
 pub use tracklab_proto::v1;
 
 /// Errors a client sees.

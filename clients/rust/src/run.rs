@@ -63,6 +63,19 @@ impl Shared {
     }
 }
 
+/// Reads a run's current delivery problem (see [`Run::delivery_watch`]).
+#[derive(Clone)]
+pub struct DeliveryWatch {
+    shared: Arc<Shared>,
+}
+
+impl DeliveryWatch {
+    /// The same as [`Run::delivery_problem`].
+    pub fn problem(&self) -> Option<String> {
+        self.shared.problem.lock().ok().and_then(|p| p.clone())
+    }
+}
+
 /// Waits until a record of a run is durable (see [`Run::waiter`]).
 pub struct DurableWaiter {
     durable: watch::Receiver<u64>,
@@ -217,6 +230,14 @@ impl Run {
     /// acknowledgements flow again.
     pub fn delivery_problem(&self) -> Option<String> {
         self.shared.problem.lock().ok().and_then(|p| p.clone())
+    }
+
+    /// A handle that reads [`delivery_problem`](Self::delivery_problem)
+    /// from anywhere, also while `finish` owns the run.
+    pub fn delivery_watch(&self) -> DeliveryWatch {
+        DeliveryWatch {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Something that waits for durability without borrowing the run, so

@@ -213,6 +213,8 @@ impl Store {
 
     /// Removes everything (used before a full rebuild).
     pub fn clear(&self) -> Result<(), StoreError> {
+        // Readers see the store before or after, never half cleared.
+        let _whole = self.gate.write().unwrap_or_else(|e| e.into_inner());
         self.db.clear().map_err(|e| self.sled_err(e))?;
         self.insert(keys::VERSION_KEY, &keys::STORE_FORMAT_VERSION.to_le_bytes())
     }

@@ -323,9 +323,11 @@ class Run:
             delay = 1.0
             while not done.wait(delay):
                 waited = time.monotonic() - start
+                problem = self._native.delivery_problem()
+                why = f"; {problem}" if problem else ""
                 print(
                     f"tracklab: finishing run {self._id}: waiting for the daemon to acknowledge "
-                    f"every record ({waited:.0f} s; after {timeout:.0f} s the rest is kept "
+                    f"every record ({waited:.0f} s{why}; after {timeout:.0f} s the rest is kept "
                     "in an offline log)",
                     file=sys.stderr,
                 )
