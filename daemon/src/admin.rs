@@ -7,9 +7,9 @@ use tonic::{Request, Response, Status};
 use tracklab_proto::v1::admin_server::Admin;
 use tracklab_proto::v1::record::Payload;
 use tracklab_proto::v1::{
-    EditRunRequest, FlushRequest, FlushResponse, GcRequest, GcResponse, RebuildRequest,
-    RebuildResponse, RunExit, RunInfo, RunState, ShutdownRequest, ShutdownResponse, StatusRequest,
-    StatusResponse,
+    EditRunRequest, FlushRequest, FlushResponse, GcRequest, GcResponse, ModelInfo, RebuildRequest,
+    RebuildResponse, RegistryRequest, RunExit, RunInfo, RunState, ShutdownRequest,
+    ShutdownResponse, StatusRequest, StatusResponse,
 };
 use tracklab_state::validate::validate_record;
 
@@ -99,6 +99,19 @@ impl Admin for AdminService {
 
     async fn gc(&self, request: Request<GcRequest>) -> Result<Response<GcResponse>, Status> {
         crate::gc::gc(&self.core, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn registry(
+        &self,
+        request: Request<RegistryRequest>,
+    ) -> Result<Response<ModelInfo>, Status> {
+        let op = request
+            .into_inner()
+            .op
+            .ok_or_else(|| Status::invalid_argument("field `op`: no registry change given"))?;
+        crate::registry::change(&self.core, op)
             .await
             .map(Response::new)
     }

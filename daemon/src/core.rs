@@ -35,6 +35,11 @@ pub enum RunEvent {
 pub struct Core {
     pub data: DataDir,
     pub store: Store,
+    /// Artifact files, saved run files and objects, by SHA-256.
+    pub blobs: tracklab_blobs::BlobStore,
+    /// Registry changes one at a time (version numbers are read, then
+    /// appended).
+    pub registry_lock: tokio::sync::Mutex<()>,
     pub started: Instant,
     pub address: String,
     /// Group commits made durable so far.
@@ -63,10 +68,17 @@ pub struct Core {
 }
 
 impl Core {
-    pub fn new(data: DataDir, store: Store, address: String) -> Self {
+    pub fn new(
+        data: DataDir,
+        store: Store,
+        blobs: tracklab_blobs::BlobStore,
+        address: String,
+    ) -> Self {
         Self {
             data,
             store,
+            blobs,
+            registry_lock: tokio::sync::Mutex::new(()),
             started: Instant::now(),
             address,
             durable_position: AtomicU64::new(0),
@@ -274,11 +286,13 @@ impl Core {
             .cloned()
     }
 
+    /// Every run, except the daemon's model-registry log.
     pub fn all_runs(&self) -> Vec<Arc<StoredRun>> {
         self.runs
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .values()
+            .filter(|r| r.state.run_id() != tracklab_state::artifact::REGISTRY_RUN_ID)
             .cloned()
             .collect()
     }

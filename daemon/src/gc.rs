@@ -88,11 +88,30 @@ pub async fn gc(core: &Core, req: GcRequest) -> Result<GcResponse, Status> {
         store_bytes_before,
         ..Default::default()
     };
+    // Registered model versions keep the runs that produced their artifact
+    // (the artifact's manifest lives in that run's log).
+    let registry = crate::catalog::registry(core).await?;
     for run_id in ids {
         // A fresh look: a resume or restore may have raced this gc.
         let Some(run) = core.run(&run_id).filter(|r| r.state.deleted()) else {
             continue;
         };
+        let registered = run.state.logged_artifacts().iter().find_map(|l| {
+            registry.models.iter().find_map(|(model, m)| {
+                m.versions.iter().find_map(|(n, v)| {
+                    (v.artifact_project == l.project
+                        && v.artifact_name == l.name
+                        && v.artifact_digest == l.digest)
+                        .then(|| format!("{model} v{n}"))
+                })
+            })
+        });
+        if let Some(model) = registered {
+            resp.kept_runs.push(format!(
+                "run {run_id}: it produced the artifact of registered model {model}"
+            ));
+            continue;
+        }
         let data = core.data.clone();
         let dir = data.run_dir(&run_id);
         let bytes = blocking(move || tree_bytes(&dir)).await?;
@@ -124,7 +143,57 @@ pub async fn gc(core: &Core, req: GcRequest) -> Result<GcResponse, Status> {
         resp.log_bytes_freed += bytes;
         resp.removed_runs.push(run_id);
     }
+    core.wait_applied().await?;
+    let (store, blobs, dry_run) = (core.store.clone(), core.blobs.clone(), req.dry_run);
+    let (removed, freed) = blocking(move || sweep_blobs(&store, &blobs, dry_run)).await??;
+    resp.blobs_removed = removed;
+    resp.blob_bytes_freed = freed;
     let store = core.store.clone();
     resp.store_bytes_after = blocking(move || store.size_on_disk()).await?;
     Ok(resp)
+}
+
+/// A blob younger than this is kept even if nothing names it yet: it may
+/// be an upload whose record is still on its way.
+const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Mark and sweep: removes blobs that no artifact version, saved run file
+/// or registered model names (and that are older than [`BLOB_GRACE`]).
+/// Crash-safe: a blob is one file, removed whole; what a crash leaves is
+/// only unreferenced blobs the next gc removes.
+fn sweep_blobs(
+    store: &tracklab_store::Store,
+    blobs: &tracklab_blobs::BlobStore,
+    dry_run: bool,
+) -> Result<(u64, u64), Status> {
+    let marked = store
+        .referenced_blobs()
+        .map_err(|e| Status::internal(e.to_string()))?;
+    let all = blobs.list().map_err(|e| Status::internal(e.to_string()))?;
+    let (mut removed, mut freed) = (0, 0);
+    for d in all {
+        if marked.contains(&d.to_hex()) {
+            continue;
+        }
+        let path = blobs.path(&d);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let young = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_none_or(|age| age < BLOB_GRACE);
+        if young {
+            continue;
+        }
+        if !dry_run {
+            blobs
+                .remove(&d)
+                .map_err(|e| Status::internal(e.to_string()))?;
+        }
+        removed += 1;
+        freed += meta.len();
+    }
+    Ok((removed, freed))
 }

@@ -74,6 +74,16 @@ pub fn check_batch(req: &IngestRequest) -> Result<(), Status> {
     Ok(())
 }
 
+/// Whether a batch has records that name blobs.
+fn names_blobs(records: &[tracklab_proto::v1::Record]) -> bool {
+    use tracklab_proto::v1::record::Payload;
+    records.iter().any(|r| match &r.payload {
+        Some(Payload::Artifact(_)) => true,
+        Some(Payload::Files(f)) => f.files.iter().any(|e| !e.digest.is_empty()),
+        _ => false,
+    })
+}
+
 #[tonic::async_trait]
 impl Ingest for IngestService {
     type StreamStream = RespStream;
@@ -124,6 +134,21 @@ impl Session {
                             if let Err(status) = check_batch(&req) {
                                 let _ = tx.send(Err(status)).await;
                                 return;
+                            }
+                            if names_blobs(&req.records) {
+                                // Rare (artifacts, saved files): the blob
+                                // check stats files, off the executor.
+                                let blobs = self.core.blobs.clone();
+                                let records = req.records.clone();
+                                let checked = tokio::task::spawn_blocking(move || {
+                                    crate::blobs::check_named_blobs(&blobs, &records)
+                                })
+                                .await
+                                .unwrap_or_else(|e| Err(Status::internal(format!("blob check failed: {e}"))));
+                                if let Err(status) = checked {
+                                    let _ = tx.send(Err(status)).await;
+                                    return;
+                                }
                             }
                             for rec in &req.records {
                                 if self.writers.insert(rec.writer_id) {

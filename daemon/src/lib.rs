@@ -9,12 +9,15 @@
 mod admin;
 mod apply_thread;
 mod auth;
+mod blobs;
+mod catalog;
 mod core;
 mod gc;
 mod http;
 mod ingest;
 mod liveness;
 mod query;
+mod registry;
 mod server;
 mod wal;
 

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use tracklab_proto::v1::query_server::Query;
 use tracklab_proto::v1::{
-    ConsoleLine, ConsoleRequest, ConsoleResponse, Filter, FilterOp, GetRunRequest, HistoryRequest,
-    HistoryResponse, Item, ItemsResponse, ListRunsRequest, ListRunsResponse, RunInfo, RunState,
-    Series,
+    ArtifactVersion, ConsoleLine, ConsoleRequest, ConsoleResponse, Filter, FilterOp,
+    GetArtifactRequest, GetRunRequest, HistoryRequest, HistoryResponse, Item, ItemsResponse,
+    ListArtifactsRequest, ListArtifactsResponse, ListModelsRequest, ListModelsResponse,
+    ListRunsRequest, ListRunsResponse, RunArtifactsResponse, RunInfo, RunState, Series,
 };
 use tracklab_state::{Value, split_key_name};
 use tracklab_store::history::HistoryQuery;
@@ -231,6 +232,42 @@ impl Query for QueryService {
         Ok(Response::new(ItemsResponse {
             items: r.state.config_items(),
         }))
+    }
+
+    async fn get_artifact(
+        &self,
+        request: Request<GetArtifactRequest>,
+    ) -> Result<Response<ArtifactVersion>, Status> {
+        crate::catalog::get_artifact(&self.core, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_artifacts(
+        &self,
+        request: Request<ListArtifactsRequest>,
+    ) -> Result<Response<ListArtifactsResponse>, Status> {
+        crate::catalog::list_artifacts(&self.core, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn run_artifacts(
+        &self,
+        request: Request<GetRunRequest>,
+    ) -> Result<Response<RunArtifactsResponse>, Status> {
+        crate::catalog::run_artifacts(&self.core, request.into_inner().run_id)
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_models(
+        &self,
+        request: Request<ListModelsRequest>,
+    ) -> Result<Response<ListModelsResponse>, Status> {
+        crate::catalog::list_models(&self.core, request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn console(

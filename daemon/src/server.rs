@@ -23,6 +23,7 @@ use tonic::service::interceptor::InterceptedService;
 use tracklab_log::LogWriter;
 use tracklab_proto::v1::RunState;
 use tracklab_proto::v1::admin_server::AdminServer;
+use tracklab_proto::v1::blobs_server::BlobsServer;
 use tracklab_proto::v1::ingest_server::IngestServer;
 use tracklab_proto::v1::query_server::QueryServer;
 use tracklab_store::replay::{self, scan_problems};
@@ -221,9 +222,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         })?;
     let addr = listener.local_addr()?;
 
+    let blobs = tracklab_blobs::BlobStore::open(&data.blobs_dir())
+        .with_context(|| format!("opening the blob store in {}", data.root().display()))?;
     let core = Arc::new(Core::new(
         data.clone(),
         applier.store().clone(),
+        blobs,
         addr.to_string(),
     ));
     core.publish_all(applier.runs());
@@ -263,13 +267,17 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let admin = AdminServer::new(AdminService { core: core.clone() });
+    let blobs = BlobsServer::new(crate::blobs::BlobsService { core: core.clone() })
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // One port: gRPC services by their paths, every other path (HTTP/1.1
     // included, for browsers) to the dashboard's router.
     let routes = tonic::service::Routes::from(crate::http::router(core.clone(), &token))
         .add_service(InterceptedService::new(ingest, interceptor.clone()))
         .add_service(InterceptedService::new(query, interceptor.clone()))
-        .add_service(InterceptedService::new(admin, interceptor));
+        .add_service(InterceptedService::new(admin, interceptor.clone()))
+        .add_service(InterceptedService::new(blobs, interceptor));
     let server = tokio::spawn(
         tonic::transport::Server::builder()
             .accept_http1(true)

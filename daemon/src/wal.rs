@@ -824,7 +824,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let data = DataDir::new(tmp.path());
         let store = Store::open(&data.store_dir(), 1 << 20).unwrap();
-        let core = Arc::new(Core::new(data, store, "127.0.0.1:0".into()));
+        let blobs = tracklab_blobs::BlobStore::open(&data.blobs_dir()).unwrap();
+        let core = Arc::new(Core::new(data, store, blobs, "127.0.0.1:0".into()));
         let (apply_tx, apply_rx) = mpsc::sync_channel(64);
         Setup {
             wal: Wal::new(core, Vec::new(), apply_tx),

@@ -308,6 +308,7 @@ async fn console_lines_system_stats_alerts_files_and_metadata_updates_read_back(
         files: vec![v1::FileEntry {
             path: "model.pt".into(),
             policy: v1::FilePolicy::End as i32,
+            ..Default::default()
         }],
     }))
     .unwrap();

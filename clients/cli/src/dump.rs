@@ -142,6 +142,37 @@ pub fn describe(p: Option<&Payload>) -> (&'static str, String) {
                 if e.crashed { " crashed" } else { "" }
             ),
         ),
+        Some(Payload::Artifact(a)) => (
+            "artifact",
+            format!(
+                "{}:{} type={} files={} aliases={:?}{}",
+                a.name,
+                a.digest.chars().take(12).collect::<String>(),
+                a.r#type,
+                a.entries.len(),
+                a.aliases,
+                if a.role.is_empty() {
+                    String::new()
+                } else {
+                    format!(" role={}", a.role)
+                }
+            ),
+        ),
+        Some(Payload::UseArtifact(u)) => (
+            "use_artifact",
+            format!(
+                "{}/{}:{}{}",
+                u.project,
+                u.name,
+                u.digest.chars().take(12).collect::<String>(),
+                if u.role.is_empty() {
+                    String::new()
+                } else {
+                    format!(" role={}", u.role)
+                }
+            ),
+        ),
+        Some(Payload::Registry(r)) => ("registry", format!("model={} {:?}", r.model, r.op)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `tracklab._native`: the Rust client behind the Python SDK.
 
+mod catalog;
 mod convert;
 mod errors;
 mod offline;
@@ -24,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<run::NativeRun>()?;
     m.add_class::<query::NativeQuery>()?;
     errors::register(m)?;
+    catalog::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

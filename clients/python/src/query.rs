@@ -10,6 +10,7 @@ use tracklab_proto::v1::{
     self, ConsoleRequest, EditRunRequest, GetRunRequest, HistoryRequest, ListRunsRequest, RunInfo,
 };
 
+use crate::catalog::{artifact_dict, model_dict};
 use crate::convert::{items_dict, to_py};
 use crate::errors::{client_error, status_error};
 use crate::runtime::runtime;
@@ -70,6 +71,12 @@ fn run_dict<'py>(py: Python<'py>, r: &RunInfo) -> PyResult<Bound<'py, PyDict>> {
         "files",
         r.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
     )?;
+    // Saved files with their bytes: path -> (digest, size).
+    let stored = PyDict::new(py);
+    for f in r.files.iter().filter(|f| !f.digest.is_empty()) {
+        stored.set_item(&f.path, (&f.digest, f.size))?;
+    }
+    d.set_item("stored_files", stored)?;
     if let Some(g) = &r.git {
         let git = PyDict::new(py);
         git.set_item("commit", &g.commit)?;
@@ -108,6 +115,14 @@ fn run_dict<'py>(py: Python<'py>, r: &RunInfo) -> PyResult<Bound<'py, PyDict>> {
 }
 
 impl NativeQuery {
+    fn registry<'py>(&self, py: Python<'py>, op: v1::RegistryOp) -> PyResult<Bound<'py, PyDict>> {
+        let mut a = self.conn.admin();
+        let m = self.block(py, async move {
+            a.registry(v1::RegistryRequest { op: Some(op) }).await
+        })?;
+        model_dict(py, m.get_ref())
+    }
+
     fn block<T: Send>(
         &self,
         py: Python<'_>,
@@ -171,6 +186,184 @@ impl NativeQuery {
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
         let r = self.block(py, async move { q.get_run(GetRunRequest { run_id }).await })?;
         run_dict(py, r.get_ref())
+    }
+
+    /// One artifact version: `version` is "v3", an alias or a digest
+    /// ("" = latest).
+    fn get_artifact<'py>(
+        &self,
+        py: Python<'py>,
+        project: String,
+        name: String,
+        version: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut q = self
+            .conn
+            .query()
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let req = v1::GetArtifactRequest {
+            project,
+            name,
+            version,
+        };
+        let v = self.block(py, async move { q.get_artifact(req).await })?;
+        artifact_dict(py, v.get_ref())
+    }
+
+    /// Versions of one artifact (`name`), or the latest of each.
+    #[pyo3(signature = (project, name=String::new(), r#type=String::new()))]
+    fn list_artifacts<'py>(
+        &self,
+        py: Python<'py>,
+        project: String,
+        name: String,
+        r#type: String,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut q = self
+            .conn
+            .query()
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let req = v1::ListArtifactsRequest {
+            project,
+            name,
+            r#type,
+        };
+        let resp = self.block(py, async move { q.list_artifacts(req).await })?;
+        let out = PyList::empty(py);
+        for v in &resp.get_ref().versions {
+            out.append(artifact_dict(py, v)?)?;
+        }
+        Ok(out)
+    }
+
+    /// `{"logged": [...], "used": [(version dict, role), ...]}` of a run.
+    fn run_artifacts<'py>(&self, py: Python<'py>, run_id: String) -> PyResult<Bound<'py, PyDict>> {
+        let mut q = self
+            .conn
+            .query()
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let resp = self.block(py, async move {
+            q.run_artifacts(GetRunRequest { run_id }).await
+        })?;
+        let r = resp.get_ref();
+        let d = PyDict::new(py);
+        let logged = PyList::empty(py);
+        for v in &r.logged {
+            logged.append(artifact_dict(py, v)?)?;
+        }
+        let used = PyList::empty(py);
+        for (v, role) in r.used.iter().zip(&r.used_roles) {
+            used.append((artifact_dict(py, v)?, role))?;
+        }
+        d.set_item("logged", logged)?;
+        d.set_item("used", used)?;
+        Ok(d)
+    }
+
+    /// Registered models (one by name, or all).
+    #[pyo3(signature = (name=String::new()))]
+    fn list_models<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyList>> {
+        let mut q = self.conn.query();
+        let resp = self.block(py, async move {
+            q.list_models(v1::ListModelsRequest { name }).await
+        })?;
+        let out = PyList::empty(py);
+        for m in &resp.get_ref().models {
+            out.append(model_dict(py, m)?)?;
+        }
+        Ok(out)
+    }
+
+    /// Registers an artifact version as a new version of `model`.
+    #[pyo3(signature = (model, artifact_project, artifact_name, artifact_version, user=String::new(), reason=String::new()))]
+    #[allow(clippy::too_many_arguments)]
+    fn register_model<'py>(
+        &self,
+        py: Python<'py>,
+        model: String,
+        artifact_project: String,
+        artifact_name: String,
+        artifact_version: String,
+        user: String,
+        reason: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        // The daemon records a digest: resolve "v3"/aliases first.
+        let mut q = self.conn.query();
+        let get = v1::GetArtifactRequest {
+            project: artifact_project.clone(),
+            name: artifact_name.clone(),
+            version: artifact_version,
+        };
+        let v = self.block(py, async move { q.get_artifact(get).await })?;
+        let op = v1::RegistryOp {
+            model,
+            user,
+            reason,
+            op: Some(v1::registry_op::Op::Register(v1::RegisterVersion {
+                version: 0,
+                artifact_project,
+                artifact_name,
+                artifact_digest: v.get_ref().digest.clone(),
+                source_run: String::new(),
+            })),
+        };
+        self.registry(py, op)
+    }
+
+    /// Moves a model version to a stage ("None", "Staging", "Production",
+    /// "Archived").
+    #[pyo3(signature = (model, version, stage, archive_existing=false, user=String::new(), reason=String::new()))]
+    #[allow(clippy::too_many_arguments)]
+    fn transition_model<'py>(
+        &self,
+        py: Python<'py>,
+        model: String,
+        version: u32,
+        stage: String,
+        archive_existing: bool,
+        user: String,
+        reason: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let stage = tracklab_state::registry::stage_from_name(&stage).ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "stage {stage:?}: use None, Staging, Production or Archived"
+            ))
+        })?;
+        let op = v1::RegistryOp {
+            model,
+            user,
+            reason,
+            op: Some(v1::registry_op::Op::Transition(v1::StageTransition {
+                version,
+                stage: stage as i32,
+                archive_existing,
+            })),
+        };
+        self.registry(py, op)
+    }
+
+    /// Points `alias` at a model version, or removes it.
+    #[pyo3(signature = (model, alias, version=0, remove=false, user=String::new()))]
+    fn alias_model<'py>(
+        &self,
+        py: Python<'py>,
+        model: String,
+        alias: String,
+        version: u32,
+        remove: bool,
+        user: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let op = v1::RegistryOp {
+            model,
+            user,
+            reason: String::new(),
+            op: Some(v1::registry_op::Op::Alias(v1::ModelAlias {
+                version,
+                alias,
+                remove,
+            })),
+        };
+        self.registry(py, op)
     }
 
     /// A run's history as rows, `[{"_step": s, key: value, ...}, ...]` in

@@ -371,9 +371,81 @@ impl NativeRun {
     fn files(&self, paths: Vec<String>, policy: i32) -> PyResult<u64> {
         let files = paths
             .into_iter()
-            .map(|path| v1::FileEntry { path, policy })
+            .map(|path| v1::FileEntry {
+                path,
+                policy,
+                ..Default::default()
+            })
             .collect();
         self.send(Payload::Files(v1::Files { files }))
+    }
+
+    /// Saved files with their bytes already in the blob store:
+    /// `[(path, digest, size)]`.
+    fn saved_files(&self, files: Vec<(String, String, u64)>, policy: i32) -> PyResult<u64> {
+        let files = files
+            .into_iter()
+            .map(|(path, digest, size)| v1::FileEntry {
+                path,
+                policy,
+                digest,
+                size,
+            })
+            .collect();
+        self.send(Payload::Files(v1::Files { files }))
+    }
+
+    /// `run.log_artifact`: entries are `(path, digest, size, ref)`, their
+    /// blobs already stored; `digest` is the manifest digest.
+    #[pyo3(signature = (name, r#type, description, metadata_json, aliases, entries, digest, role=String::new()))]
+    #[allow(clippy::too_many_arguments)]
+    fn log_artifact(
+        &self,
+        name: String,
+        r#type: String,
+        description: String,
+        metadata_json: String,
+        aliases: Vec<String>,
+        entries: Vec<(String, String, u64, String)>,
+        digest: String,
+        role: String,
+    ) -> PyResult<u64> {
+        let entries = entries
+            .into_iter()
+            .map(|(path, digest, size, r#ref)| v1::ManifestEntry {
+                path,
+                digest,
+                size,
+                r#ref,
+            })
+            .collect();
+        self.send(Payload::Artifact(v1::ArtifactLog {
+            name,
+            r#type,
+            description,
+            metadata_json,
+            aliases,
+            entries,
+            digest,
+            role,
+        }))
+    }
+
+    /// `run.use_artifact` of a resolved version.
+    #[pyo3(signature = (project, name, digest, role=String::new()))]
+    fn use_artifact(
+        &self,
+        project: String,
+        name: String,
+        digest: String,
+        role: String,
+    ) -> PyResult<u64> {
+        self.send(Payload::UseArtifact(v1::ArtifactUse {
+            project,
+            name,
+            digest,
+            role,
+        }))
     }
 
     /// Console lines (`stream` 0 = stdout, 1 = stderr).

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use tracklab_proto::v1;
 use v1::record::Payload;
 
+use crate::artifact::ArtifactLink;
 use crate::history::{FlushCtx, HistoryRow, step_dropped_message};
 use crate::keys::key_name;
 use crate::pathmap::PathMap;
@@ -92,6 +93,40 @@ pub struct Applied {
     pub console: Vec<ConsoleLine>,
     pub stats: Vec<StatsRow>,
     pub warnings: Vec<Warning>,
+    /// Artifact versions logged or used (the store indexes them).
+    pub artifacts: Vec<ArtifactEvent>,
+}
+
+/// An artifact record, with what the store needs to index it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArtifactEvent {
+    /// `run.log_artifact`: the version, and the record that logged it
+    /// (versions are numbered by their first log's time, run and seq).
+    Logged {
+        link: ArtifactLink,
+        r#type: String,
+        description: String,
+        metadata_json: String,
+        aliases: Vec<String>,
+        entries: Vec<ManifestFile>,
+        writer_id: u64,
+        seq: u64,
+        timestamp_us: i64,
+    },
+    /// `run.use_artifact`.
+    Used {
+        link: ArtifactLink,
+        timestamp_us: i64,
+    },
+}
+
+/// One file of an artifact version.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ManifestFile {
+    pub path: String,
+    pub digest: String,
+    pub size: u64,
+    pub r#ref: String,
 }
 
 /// The warning sink for one record.
@@ -200,6 +235,10 @@ pub fn apply(state: &mut RunState, record: &v1::Record) -> Applied {
         // Metadata edits (tags, name, notes, delete) apply at any time and
         // do not count as run activity.
         Some(Payload::RunUpdate(u)) => run_update(state, u),
+        // Model-registry changes (the daemon's registry log, which is
+        // started and ended at once): the store applies them; they are no
+        // run activity.
+        Some(Payload::Registry(_)) => {}
         // The daemon (writer 0) may end an exited run again with another
         // state: `tracklab runs set-state`.
         Some(Payload::Exit(e)) if state.exited() && record.writer_id == 0 => {
@@ -237,7 +276,14 @@ pub fn apply(state: &mut RunState, record: &v1::Record) -> Applied {
                 }
                 Payload::Files(f) => {
                     for file in f.files.iter().filter(|f| !f.path.is_empty()) {
-                        state.files.insert(file.path.clone(), file.policy);
+                        let saved = state.files.entry(file.path.clone()).or_default();
+                        saved.policy = file.policy;
+                        // A record without bytes (the name, sent first)
+                        // keeps an earlier upload.
+                        if !file.digest.is_empty() {
+                            saved.digest = file.digest.clone();
+                            saved.size = file.size;
+                        }
                     }
                 }
                 Payload::Stats(s) => {
@@ -254,6 +300,54 @@ pub fn apply(state: &mut RunState, record: &v1::Record) -> Applied {
                     level: a.level,
                 }),
                 Payload::Exit(e) => exit(state, e, &mut cx),
+                Payload::Artifact(a) => {
+                    let link = ArtifactLink {
+                        project: state.meta.project.clone(),
+                        name: a.name.clone(),
+                        digest: a.digest.clone(),
+                        role: a.role.clone(),
+                    };
+                    if !state.logged_artifacts.contains(&link) {
+                        state.logged_artifacts.push(link.clone());
+                    }
+                    cx.out.artifacts.push(ArtifactEvent::Logged {
+                        link,
+                        r#type: a.r#type.clone(),
+                        description: a.description.clone(),
+                        metadata_json: a.metadata_json.clone(),
+                        aliases: a.aliases.clone(),
+                        entries: a
+                            .entries
+                            .iter()
+                            .map(|e| ManifestFile {
+                                path: e.path.clone(),
+                                digest: e.digest.clone(),
+                                size: e.size,
+                                r#ref: e.r#ref.clone(),
+                            })
+                            .collect(),
+                        writer_id: record.writer_id,
+                        seq: record.seq,
+                        timestamp_us: record.timestamp_us,
+                    });
+                }
+                Payload::UseArtifact(u) => {
+                    let link = ArtifactLink {
+                        project: u.project.clone(),
+                        name: u.name.clone(),
+                        digest: u.digest.clone(),
+                        role: u.role.clone(),
+                    };
+                    if !state.used_artifacts.contains(&link) {
+                        state.used_artifacts.push(link.clone());
+                    }
+                    cx.out.artifacts.push(ArtifactEvent::Used {
+                        link,
+                        timestamp_us: record.timestamp_us,
+                    });
+                }
+                // Matched above.
+                Payload::Registry(_) => {}
             }
         }
     }

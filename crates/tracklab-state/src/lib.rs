@@ -20,20 +20,25 @@
 //! - `metrics.rs`: metric definitions, globs, step sync;
 //! - `run.rs`: [`RunState`] and its accessors, `RunInfo`;
 //! - `apply.rs`: [`apply()`], idempotence, run lifecycle, [`Applied`];
-//! - `validate.rs`: structural checks the daemon runs before logging.
+//! - `validate.rs`: structural checks the daemon runs before logging;
+//! - `artifact.rs`: artifact names, manifests and digests, run lineage links.
 
 mod apply;
+pub mod artifact;
 mod history;
 mod keys;
 mod metrics;
 mod pathmap;
+pub mod registry;
 mod run;
 mod summary;
 pub mod validate;
 mod value;
 
-pub use apply::{Applied, ConsoleLine, StatsRow, Warning, apply, warning_kind};
+pub use apply::{
+    Applied, ArtifactEvent, ConsoleLine, ManifestFile, StatsRow, Warning, apply, warning_kind,
+};
 pub use history::HistoryRow;
 pub use keys::{key_name, split_key_name};
-pub use run::{MAX_KEPT_ALERTS, MAX_KEPT_WARNINGS, RunState};
+pub use run::{MAX_KEPT_ALERTS, MAX_KEPT_WARNINGS, RunState, SavedFile};
 pub use value::Value;

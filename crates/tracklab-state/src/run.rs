@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tracklab_proto::v1;
 
 use crate::apply::Warning;
+use crate::artifact::ArtifactLink;
 use crate::history::History;
 use crate::metrics::Metrics;
 use crate::pathmap::PathMap;
@@ -73,6 +74,15 @@ pub(crate) struct KeptAlert {
 }
 
 /// The derived state of one run.
+/// A file saved with the run (`run.save`): its policy and, once uploaded,
+/// the blob holding its bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedFile {
+    pub policy: i32,
+    pub digest: String,
+    pub size: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
     pub(crate) run_id: String,
@@ -99,8 +109,11 @@ pub struct RunState {
     pub(crate) skipped_history: u64,
     pub(crate) console_lines: u64,
     pub(crate) alerts: VecDeque<KeptAlert>,
-    /// Saved files by path, with the latest policy.
-    pub(crate) files: BTreeMap<String, i32>,
+    /// Saved files by path, with the latest policy and the latest upload.
+    pub(crate) files: BTreeMap<String, SavedFile>,
+    /// Artifact versions this run logged (outputs) and used (inputs).
+    pub(crate) logged_artifacts: Vec<ArtifactLink>,
+    pub(crate) used_artifacts: Vec<ArtifactLink>,
     pub(crate) warnings: VecDeque<Warning>,
 }
 
@@ -128,12 +141,32 @@ impl RunState {
             console_lines: 0,
             alerts: VecDeque::new(),
             files: BTreeMap::new(),
+            logged_artifacts: Vec::new(),
+            used_artifacts: Vec::new(),
             warnings: VecDeque::new(),
         }
     }
 
     pub fn run_id(&self) -> &str {
         &self.run_id
+    }
+
+    /// Artifact versions this run logged, in the order first logged.
+    pub fn logged_artifacts(&self) -> &[ArtifactLink] {
+        &self.logged_artifacts
+    }
+
+    /// Artifact versions this run used, in the order first used.
+    pub fn used_artifacts(&self) -> &[ArtifactLink] {
+        &self.used_artifacts
+    }
+
+    /// Blobs the run's saved files name (for gc's mark phase).
+    pub fn file_digests(&self) -> impl Iterator<Item = &str> {
+        self.files
+            .values()
+            .map(|f| f.digest.as_str())
+            .filter(|d| !d.is_empty())
     }
 
     /// Whether a `RunStart` has been applied.
@@ -286,9 +319,11 @@ impl RunState {
             files: self
                 .files
                 .iter()
-                .map(|(path, policy)| v1::FileEntry {
+                .map(|(path, f)| v1::FileEntry {
                     path: path.clone(),
-                    policy: *policy,
+                    policy: f.policy,
+                    digest: f.digest.clone(),
+                    size: f.size,
                 })
                 .collect(),
             fork_from: m.fork_from.as_ref().map(|(run_id, step)| v1::ForkFrom {

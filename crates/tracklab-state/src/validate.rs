@@ -113,6 +113,9 @@ pub fn validate_payload(payload: &Payload) -> Result {
         }
         Payload::Alert(a) => alert(a),
         Payload::Exit(_) => Ok(()),
+        Payload::Artifact(a) => crate::artifact::validate_artifact_log(a),
+        Payload::UseArtifact(u) => crate::artifact::validate_artifact_use(u),
+        Payload::Registry(op) => crate::artifact::validate_registry_op(op),
     }
 }
 
@@ -121,6 +124,12 @@ pub fn validate_payload(payload: &Payload) -> Result {
 pub fn validate_client_record(rec: &v1::Record) -> Result {
     if rec.writer_id == 0 {
         return Err(bad("writer_id", "writer id 0 is reserved for the daemon"));
+    }
+    if rec.run_id == crate::artifact::REGISTRY_RUN_ID {
+        return Err(bad(
+            "run_id",
+            format!("run id {:?} is reserved for the model registry", rec.run_id),
+        ));
     }
     if let Some(p) = &rec.payload {
         daemon_only(p)?;
@@ -137,6 +146,12 @@ pub fn validate_client_payload(payload: &Payload) -> Result {
 
 /// Fields only the daemon may set.
 fn daemon_only(payload: &Payload) -> Result {
+    if let Payload::Registry(_) = payload {
+        return Err(bad(
+            "payload.registry",
+            "registry changes are made by the daemon (Admin.Registry), not sent as records",
+        ));
+    }
     if let Payload::Exit(e) = payload
         && e.crashed
     {
@@ -502,6 +517,12 @@ fn output(o: &v1::ConsoleOutput) -> Result {
 fn files(f: &v1::Files) -> Result {
     count("payload.files.files", f.files.len())?;
     for (i, file) in f.files.iter().enumerate() {
+        if !file.digest.is_empty() {
+            crate::artifact::validate_digest(
+                &format!("payload.files.files[{i}].digest"),
+                &file.digest,
+            )?;
+        }
         let pf = format!("payload.files.files[{i}].path");
         let p = &file.path;
         if p.is_empty() {

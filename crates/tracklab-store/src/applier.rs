@@ -10,6 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::FxHashMap;
 
 use tracklab_proto::v1::Record;
+use tracklab_proto::v1::record::Payload;
+use tracklab_state::artifact::REGISTRY_RUN_ID;
+use tracklab_state::registry::Registry;
 use tracklab_state::{Applied, HistoryRow, RunState, Value, Warning};
 
 use crate::chunk::ChunkBuilder;
@@ -164,6 +167,10 @@ pub struct Applier {
     batch: sled::Batch,
     pending_ops: usize,
     chunk_max_points: u32,
+    /// The model registry, loaded when the registry log is first applied;
+    /// `registry_dirty` when it changed since the last commit.
+    registry: Option<Registry>,
+    registry_dirty: bool,
 }
 
 impl Applier {
@@ -182,6 +189,8 @@ impl Applier {
             batch: sled::Batch::default(),
             pending_ops: 0,
             chunk_max_points: crate::chunk::CHUNK_MAX_POINTS,
+            registry: None,
+            registry_dirty: false,
         })
     }
 
@@ -218,7 +227,13 @@ impl Applier {
 
     /// True when uncommitted changes are pending.
     pub fn has_pending(&self) -> bool {
-        !self.dirty_runs.is_empty() || self.pending_ops > 0
+        !self.dirty_runs.is_empty() || self.pending_ops > 0 || self.registry_dirty
+    }
+
+    /// Adds an entry to the next commit.
+    pub(crate) fn insert_pending(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.batch.insert(key, value);
+        self.pending_ops += 1;
     }
 
     /// Applies the records of one log frame of `run_id` that ends at
@@ -246,13 +261,36 @@ impl Applier {
             return Ok(out);
         }
         let mut effects: Vec<Applied> = Vec::with_capacity(records.len());
+        let mut registry_ops = Vec::new();
         for rec in records {
             let applied = tracklab_state::apply(&mut run.state, rec);
             out.records += 1;
             if applied.duplicate {
                 out.duplicates += 1;
+            } else if run_id == REGISTRY_RUN_ID
+                && let Some(Payload::Registry(op)) = &rec.payload
+            {
+                registry_ops.push((op, rec.writer_id, rec.seq, rec.timestamp_us));
             }
             effects.push(applied);
+        }
+        if !registry_ops.is_empty() {
+            if self.registry.is_none() {
+                self.registry = Some(self.store.registry()?);
+            }
+            if let Some(reg) = self.registry.as_mut() {
+                for (op, writer_id, seq, ts) in registry_ops {
+                    if let Err(e) = reg.apply(op, ts) {
+                        out.warnings.push(Warning {
+                            writer_id,
+                            seq,
+                            kind: tracklab_state::warning_kind::INVALID.to_string(),
+                            message: e.to_string(),
+                        });
+                    }
+                }
+            }
+            self.registry_dirty = true;
         }
         run.applied_end = frame_end;
         self.dirty_runs.insert(run_id.to_string());
@@ -280,6 +318,9 @@ impl Applier {
             }
             if !applied.console.is_empty() {
                 self.push_console(run_id, &applied.console)?;
+            }
+            if !applied.artifacts.is_empty() {
+                self.push_artifacts(run_id, &applied.artifacts)?;
             }
         }
         Ok(out)
@@ -392,6 +433,12 @@ impl Applier {
                 batch.insert(key, val);
             }
         }
+        if self.registry_dirty
+            && let Some(reg) = &self.registry
+        {
+            batch.insert(keys::REGISTRY_KEY, encode(keys::REGISTRY_KEY, reg)?);
+            self.registry_dirty = false;
+        }
         self.pending_ops = 0;
         self.store.apply_batch(batch)?;
         // Keep memory bounded: open chunks are reloaded from sled on demand.
@@ -407,6 +454,9 @@ impl Applier {
         self.commit()?;
         self.tails.remove(run_id);
         self.runs.remove(run_id);
+        if run_id == REGISTRY_RUN_ID {
+            self.registry = Some(Registry::default());
+        }
         self.store.remove_run(run_id)
     }
 
@@ -417,6 +467,8 @@ impl Applier {
         self.dirty_runs.clear();
         self.tails.clear();
         self.runs.clear();
+        self.registry = None;
+        self.registry_dirty = false;
         self.store.clear()
     }
 }

@@ -1,7 +1,8 @@
 //! sled key layout of the store (one tree, prefix per kind of entry).
 //!
-//! Store format version 2 (2 added the run's `deleted` flag to its state; a
-//! store of another version is moved aside and rebuilt from the logs). Run ids and series keys never contain a NUL byte
+//! Store format version 3 (2 added the run's `deleted` flag to its state;
+//! 3 added artifacts, the model registry and saved files' digests; a store
+//! of another version is moved aside and rebuilt from the logs). Run ids and series keys never contain a NUL byte
 //! (validation rejects control characters), so NUL separates fields.
 //!
 //! | key | value |
@@ -11,6 +12,9 @@
 //! | `K` ns run_id NUL key | postcard [`crate::SeriesMeta`] of one series |
 //! | `H` ns run_id NUL key NUL first_step | one history chunk ([`crate::chunk`]) |
 //! | `C` run_id NUL line_no | one console line (postcard) |
+//! | `A` project NUL name NUL digest NUL run_id NUL writer seq | one `log_artifact` of a version (postcard [`crate::artifacts::StoredArtifactLog`]); writer and seq 8 bytes big-endian |
+//! | `U` project NUL name NUL digest NUL run_id | one run's use of a version (postcard [`crate::artifacts::StoredArtifactUse`]) |
+//! | `G` | the model registry (postcard `tracklab_state::registry::Registry`) |
 //!
 //! `ns` is one byte: `h` for history (steps), `s` for system stats (the
 //! "step" is the sample's timestamp in microseconds). `first_step` and
@@ -34,7 +38,57 @@ impl Namespace {
 }
 
 pub const VERSION_KEY: &[u8] = b"V";
-pub const STORE_FORMAT_VERSION: u32 = 2;
+pub const STORE_FORMAT_VERSION: u32 = 3;
+
+pub const REGISTRY_KEY: &[u8] = b"G";
+
+/// `A`/`U` key prefix of an artifact (`name` Some) or of a project's
+/// artifacts (`name` None).
+pub fn artifact_prefix(kind: u8, project: &str, name: Option<&str>) -> Vec<u8> {
+    let mut k = vec![kind];
+    k.extend_from_slice(project.as_bytes());
+    k.push(0);
+    if let Some(n) = name {
+        k.extend_from_slice(n.as_bytes());
+        k.push(0);
+    }
+    k
+}
+
+pub const ARTIFACT_LOG: u8 = b'A';
+pub const ARTIFACT_USE: u8 = b'U';
+
+/// `A`/`U` key prefix of one run's entries for one version.
+pub fn artifact_run_prefix(
+    kind: u8,
+    project: &str,
+    name: &str,
+    digest: &str,
+    run_id: &str,
+) -> Vec<u8> {
+    let mut k = artifact_prefix(kind, project, Some(name));
+    k.extend_from_slice(digest.as_bytes());
+    k.push(0);
+    k.extend_from_slice(run_id.as_bytes());
+    if kind == ARTIFACT_LOG {
+        k.push(0);
+    }
+    k
+}
+
+pub fn artifact_log(
+    project: &str,
+    name: &str,
+    digest: &str,
+    run_id: &str,
+    writer: u64,
+    seq: u64,
+) -> Vec<u8> {
+    let mut k = artifact_run_prefix(ARTIFACT_LOG, project, name, digest, run_id);
+    k.extend_from_slice(&writer.to_be_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
 
 pub fn run(run_id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + run_id.len());

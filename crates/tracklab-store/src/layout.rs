@@ -9,6 +9,7 @@
 //!   store/               sled database: derived state, rebuildable from runs/
 //!   trash/               run directories being removed by `tracklab gc`
 //!                        (emptied at start-up)
+//!   blobs/               content-addressed files (crates/tracklab-blobs)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,10 @@ impl DataDir {
 
     pub fn store_dir(&self) -> PathBuf {
         self.root.join("store")
+    }
+
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.root.join("blobs")
     }
 
     pub fn trash_dir(&self) -> PathBuf {

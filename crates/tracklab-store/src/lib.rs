@@ -11,6 +11,7 @@
 //! - Nothing in this crate calls fsync on a log; it only reads logs.
 
 pub mod applier;
+pub mod artifacts;
 pub mod chunk;
 pub mod codec;
 pub mod downsample;
@@ -222,11 +223,37 @@ impl Store {
     /// Removes every entry of one run (used before re-applying its whole log).
     pub fn remove_run(&self, run_id: &str) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        let mut prefixes = vec![
+        let mut artifact_prefixes = Vec::new();
+        if let Some(run) = self.load_run(run_id)? {
+            for l in run.state.logged_artifacts() {
+                artifact_prefixes.push(keys::artifact_run_prefix(
+                    keys::ARTIFACT_LOG,
+                    &l.project,
+                    &l.name,
+                    &l.digest,
+                    run_id,
+                ));
+            }
+            for l in run.state.used_artifacts() {
+                // The exact key of the use.
+                batch.remove(keys::artifact_run_prefix(
+                    keys::ARTIFACT_USE,
+                    &l.project,
+                    &l.name,
+                    &l.digest,
+                    run_id,
+                ));
+            }
+        }
+        if run_id == tracklab_state::artifact::REGISTRY_RUN_ID {
+            batch.remove(keys::REGISTRY_KEY);
+        }
+        let mut prefixes = artifact_prefixes;
+        prefixes.extend([
             keys::series_meta_prefix(Namespace::History, run_id),
             keys::series_meta_prefix(Namespace::Stats, run_id),
             keys::console_prefix(run_id),
-        ];
+        ]);
         prefixes.extend(keys::run_chunk_prefixes(run_id));
         for p in prefixes {
             for kv in self.scan_prefix(&p) {

@@ -22,7 +22,10 @@ from typing import Any
 from tracklab import _daemon, _metadata, _state
 from tracklab._native import NativeRun
 from tracklab._native import __version__ as __version__
+from tracklab import registry as models
 from tracklab.api import Api
+from tracklab.artifacts import Artifact
+from tracklab.registry import load_model_path, register_model
 from tracklab.errors import ConfigError, DaemonNotRunning, Error, UsageError
 from tracklab.sdk.config import Config, _to_dict, config_defaults
 from tracklab.sdk.disabled import DisabledRun
@@ -217,8 +220,25 @@ def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
 join = finish
 
 
+def log_artifact(artifact_or_path: Any, *args: Any, **kwargs: Any) -> Any:
+    return _need_run().log_artifact(artifact_or_path, *args, **kwargs)
+
+
+def use_artifact(artifact_or_name: Any, *args: Any, **kwargs: Any) -> Any:
+    return _need_run().use_artifact(artifact_or_name, *args, **kwargs)
+
+
+def save(glob_str: Any, base_path: Any = None, policy: str = "live") -> list[str]:
+    return _need_run().save(glob_str, base_path=base_path, policy=policy)
+
+
+def restore(name: str, run_path: str | None = None, replace: bool = False, root: Any = None) -> Any:
+    return _need_run().restore(name, run_path=run_path, replace=replace, root=root)
+
+
 __all__ = [
     "Api",
+    "Artifact",
     "Config",
     "ConfigError",
     "DaemonNotRunning",
@@ -231,7 +251,14 @@ __all__ = [
     "finish",
     "init",
     "join",
+    "load_model_path",
     "log",
+    "log_artifact",
+    "models",
+    "register_model",
+    "restore",
     "run",
+    "save",
     "summary",
+    "use_artifact",
 ]

@@ -257,6 +257,27 @@ class Api:
             found = present + absent
         return [Run(self._q, d) for d in found]
 
+    def artifact(self, name: str, type: str | None = None) -> Any:  # noqa: A002
+        """`project/name:v3`, `project/name:alias`, `name` (latest)."""
+        from tracklab.artifacts import Artifact, parse_artifact_path
+
+        project, art, version = parse_artifact_path(name, None)
+        info = self._q.get_artifact(project, art, version)
+        if type is not None and info["type"] != type:
+            raise ValueError(f"artifact {name} has type {info['type']!r}, not {type!r}")
+        return Artifact._from_info(info, self._data_dir)
+
+    def artifact_versions(self, type_name: str, name: str) -> list[Any]:
+        """Every version of `project/name`, v0 first."""
+        from tracklab.artifacts import Artifact
+
+        project, _, art = name.rpartition("/")
+        infos = self._q.list_artifacts(project.split("/")[-1], art, type_name or "")
+        return [Artifact._from_info(i, self._data_dir) for i in infos]
+
+    def artifacts(self, type_name: str, name: str, per_page: int = 50) -> list[Any]:
+        return self.artifact_versions(type_name, name)
+
     def run(self, path: str) -> Run:
         run_id = path.split("/")[-1]
         return Run(self._q, self._q.get_run(run_id))

@@ -335,10 +335,12 @@ fn console_stats_files_and_alerts_are_recorded() {
                 v1::FileEntry {
                     path: "model.pt".into(),
                     policy: policy as i32,
+                    ..Default::default()
                 },
                 v1::FileEntry {
                     path: "a.txt".into(),
                     policy: 0,
+                    ..Default::default()
                 },
             ],
         }));

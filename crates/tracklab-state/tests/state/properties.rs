@@ -137,7 +137,11 @@ fn payload() -> impl Strategy<Value = Payload> {
             .prop_map(|lines| Payload::Output(v1::ConsoleOutput { stream: 0, lines })),
         1 => items(3).prop_map(|items| Payload::Stats(v1::SystemStats { items })),
         1 => "[a-z./]{0,6}".prop_map(|path| Payload::Files(v1::Files {
-            files: vec![v1::FileEntry { path, policy: 1 }],
+            files: vec![v1::FileEntry {
+                path,
+                policy: 1,
+                ..Default::default()
+            }],
         })),
         1 => "[a-z]{0,4}".prop_map(|title| Payload::Alert(v1::Alert { title, text: String::new(), level: 0 })),
         1 => (prop::option::of("[a-z]{0,4}"), any::<bool>()).prop_map(|(name, set_tags)| {

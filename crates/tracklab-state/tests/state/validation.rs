@@ -86,6 +86,7 @@ fn valid_records_of_every_kind_pass() {
             files: vec![v1::FileEntry {
                 path: "media/images/a.png".into(),
                 policy: 2,
+                ..Default::default()
             }],
         })),
         rec(Payload::Stats(v1::SystemStats {
@@ -429,6 +430,7 @@ fn file_paths_stay_inside_the_run_directory() {
             files: vec![v1::FileEntry {
                 path: p.into(),
                 policy: 0,
+                ..Default::default()
             }],
         }));
         rejects(r, "payload.files.files[0].path");

@@ -14,7 +14,20 @@ import sys
 from typing import Any
 
 import tracklab
-from tracklab import Api, alert, define_metric, finish, init, join, log
+from tracklab import (
+    Api,
+    Artifact,
+    alert,
+    define_metric,
+    finish,
+    init,
+    join,
+    log,
+    log_artifact,
+    restore,
+    save,
+    use_artifact,
+)
 from tracklab.errors import Error, UsageError
 from tracklab.sdk.config import Config
 from tracklab.sdk.run import Run
@@ -85,6 +98,7 @@ Settings = dict
 
 __all__ = [
     "Api",
+    "Artifact",
     "Config",
     "Error",
     "Run",
@@ -97,7 +111,11 @@ __all__ = [
     "init",
     "join",
     "log",
+    "log_artifact",
     "login",
+    "restore",
+    "save",
+    "use_artifact",
     "require",
     "setup",
     "teardown",

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tracklab import _convert
 from tracklab._native import NativeQuery, NativeRun
@@ -63,6 +63,8 @@ class Run:
         self._query: NativeQuery | None = None
         self._offline_dir = offline_dir
         self._saved_files: list[str] = []
+        # Files saved with policy "end"/"live", stored (again) at finish.
+        self._end_files: list[tuple[str, Path]] = []
         self._files_root = files_root or Path.cwd()
         self._finish_timeout = (
             finish_timeout
@@ -238,6 +240,209 @@ class Run:
             self._query = NativeQuery(str(self._data_dir))
         return self._query.get_run(self._id)["summary"]
 
+    def _catalog(self) -> NativeQuery:
+        if self._query is None:
+            self._query = NativeQuery(str(self._data_dir))
+        return self._query
+
+    # -- artifacts -----------------------------------------------------
+    def log_artifact(
+        self,
+        artifact_or_path: Any,
+        name: str | None = None,
+        type: str | None = None,  # noqa: A002 - wandb's parameter name
+        aliases: list[str] | None = None,
+        tags: list[str] | None = None,
+        role: str = "",
+    ) -> Any:
+        """Logs an artifact (or a file/dir path as one) as this run's
+        output; `role` names it in the run's lineage ("final_checkpoint")."""
+        from tracklab.artifacts import Artifact
+
+        if isinstance(artifact_or_path, Artifact):
+            art = artifact_or_path
+        else:
+            path = Path(artifact_or_path)
+            art = Artifact(name or path.name.replace(" ", "_"), type or "unspecified")
+            if path.is_dir():
+                art.add_dir(path)
+            else:
+                art.add_file(path)
+        wanted = [a for a in (aliases or []) if a != "latest"]
+        self._native.log_artifact(
+            art._name,
+            art._type,
+            art.description,
+            art._metadata_json(),
+            wanted,
+            art._entry_tuples(),
+            art._manifest_digest(),
+            role,
+        )
+        art._logged(self, wanted)
+        return art
+
+    def use_artifact(
+        self,
+        artifact_or_name: Any,
+        type: str | None = None,  # noqa: A002 - wandb's parameter name
+        aliases: list[str] | None = None,
+        use_as: str | None = None,
+        role: str = "",
+    ) -> Any:
+        """Records that this run uses an artifact version (`name:alias`,
+        `project/name:v3`, `models:/model/Production`, or a logged
+        Artifact) and returns it; `role` names it in the run's lineage
+        ("base_model", "dataset")."""
+        from tracklab.artifacts import Artifact, parse_artifact_path
+        from tracklab.registry import resolve_model_uri
+
+        cat = self._catalog()
+        if isinstance(artifact_or_name, Artifact):
+            art = artifact_or_name
+            art._resolve()
+            if art._digest is None or art._project is None:
+                raise ValueError("use_artifact needs a logged artifact (log it first)")
+            project, name, version = art._project, art._name, art._digest
+        elif str(artifact_or_name).startswith("models:/"):
+            project, name, version = resolve_model_uri(cat, str(artifact_or_name))
+        else:
+            project, name, version = parse_artifact_path(str(artifact_or_name), self._project)
+        self._native.sync()
+        info = cat.get_artifact(project, name, version)
+        if type is not None and info["type"] != type:
+            raise ValueError(
+                f"artifact {project}/{name}:{version} has type {info['type']!r}, not {type!r}"
+            )
+        self._native.use_artifact(project, name, info["digest"], role)
+        return Artifact._from_info(info, self._data_dir)
+
+    def logged_artifacts(self) -> list[Any]:
+        from tracklab.artifacts import Artifact
+
+        self._native.sync()
+        got = self._catalog().run_artifacts(self._id)
+        return [Artifact._from_info(i, self._data_dir) for i in got["logged"]]
+
+    def used_artifacts(self) -> list[Any]:
+        from tracklab.artifacts import Artifact
+
+        self._native.sync()
+        got = self._catalog().run_artifacts(self._id)
+        return [Artifact._from_info(i, self._data_dir) for i, _ in got["used"]]
+
+    def link_model(self, path: Any, registered_model_name: str, **kwargs: Any) -> Any:
+        """wandb's link_model: logs `path` as a model artifact of this run and
+        registers it."""
+        from tracklab.registry import register_model
+
+        art = self.log_artifact(path, name=kwargs.get("name"), type="model")
+        return register_model(art, registered_model_name)
+
+    # -- files and objects ---------------------------------------------
+    def save(
+        self,
+        glob_str: str | os.PathLike[str],
+        base_path: str | os.PathLike[str] | None = None,
+        policy: str = "live",
+    ) -> list[str]:
+        """Stores files with the run. policy "now": stored now; "end": at
+        finish; "live": now and again at finish (the last content wins).
+        Returns the run-relative names."""
+        import glob as globmod
+
+        codes = {"now": 0, "end": 1, "live": 2}
+        if policy not in codes:
+            raise ValueError(f"policy={policy!r}: use 'now', 'end' or 'live'")
+        pattern = str(glob_str)
+        matched = sorted(Path(p) for p in globmod.glob(pattern, recursive=True))
+        files = [p for p in matched if p.is_file()]
+        if not files:
+            raise FileNotFoundError(f"run.save({pattern!r}): no file matches")
+        base = Path(base_path) if base_path is not None else None
+        names = []
+        for f in files:
+            rel = f.relative_to(base) if base is not None else Path(f.name)
+            names.append(rel.as_posix())
+        self._store_files(list(zip(names, files, strict=True)), codes[policy], now=policy != "end")
+        return names
+
+    def _store_files(self, pairs: list[tuple[str, Path]], policy: int, now: bool) -> None:
+        from tracklab.artifacts import _store_file
+
+        if now:
+            stored = []
+            for name, path in pairs:
+                digest, size = _store_file(self._data_dir, path)
+                stored.append((name, digest, size))
+            self._native.saved_files(stored, policy)
+        else:
+            self._native.files([n for n, _ in pairs], policy)
+        if policy != 0:
+            self._end_files.extend(pairs)
+
+    def restore(
+        self,
+        name: str,
+        run_path: str | None = None,
+        replace: bool = False,
+        root: str | os.PathLike[str] | None = None,
+    ) -> IO[str]:
+        """Fetches a file saved with this run (or with `run_path`'s run)
+        into `root` (default: the run's files dir); returns it opened for
+        reading."""
+        from tracklab.artifacts import _blobs_dir
+
+        run_id = run_path.split("/")[-1] if run_path else self._id
+        if run_id == self._id and not self._finished:
+            self._native.sync()
+        stored = self._catalog().get_run(run_id)["stored_files"]
+        if name not in stored:
+            raise FileNotFoundError(
+                f"run {run_id} has no stored file {name!r}; it has: {', '.join(sorted(stored)) or 'none'}"
+            )
+        digest, _ = stored[name]
+        dest = Path(root if root is not None else self.dir) / name
+        if replace or not dest.exists():
+            from tracklab import _native
+
+            _native.blob_export(_blobs_dir(self._data_dir), digest, str(dest))
+        return open(dest, encoding="utf-8")
+
+    def save_object(self, name: str, obj: Any, serializer: Any = None) -> str:
+        """Stores a Python object with the run (pickled, or with
+        `serializer.dumps`); `load_object(name)` gives it back."""
+        import pickle
+
+        from tracklab import _native
+        from tracklab.artifacts import _blobs_dir, _entry_name
+
+        dumps = serializer.dumps if serializer is not None else pickle.dumps
+        data = dumps(obj)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        path = "objects/" + _entry_name(name)
+        digest, size = _native.blob_put_bytes(_blobs_dir(self._data_dir), data)
+        self._native.saved_files([(path, digest, size)], 0)
+        return path
+
+    def load_object(self, name: str, serializer: Any = None, run_path: str | None = None) -> Any:
+        import pickle
+
+        from tracklab import _native
+        from tracklab.artifacts import _blobs_dir, _entry_name
+
+        run_id = run_path.split("/")[-1] if run_path else self._id
+        if run_id == self._id and not self._finished:
+            self._native.sync()
+        stored = self._catalog().get_run(run_id)["stored_files"]
+        path = "objects/" + _entry_name(name)
+        if path not in stored:
+            raise KeyError(f"run {run_id} has no object {name!r}")
+        data = _native.blob_read(_blobs_dir(self._data_dir), stored[path][0])
+        loads = serializer.loads if serializer is not None else pickle.loads
+        return loads(data)
+
     def _save_requirements(self) -> None:
         """Writes requirements.txt into the run's files (on a thread: init
         does not wait for it)."""
@@ -286,6 +491,14 @@ class Run:
                 self._native.files(self._saved_files, 0)
             except Exception:  # noqa: BLE001 - finishing matters more than a file list
                 pass
+        if self._end_files:
+            # "end" and "live" files: their content as it is now.
+            try:
+                pairs = [(n, p) for n, p in self._end_files if p.is_file()]
+                self._store_files(pairs, 1, now=True)
+                self._end_files = []
+            except Exception as e:  # noqa: BLE001 - finishing matters more
+                print(f"tracklab: saved files not stored at finish: {e}", file=sys.stderr)
         code = 0 if exit_code is None else int(exit_code)
         stamp = time.strftime("%Y%m%d_%H%M%S")
         tail = self._files_root / "tracklab" / f"offline-run-{stamp}-{self._id}-tail" / "run.tlog"

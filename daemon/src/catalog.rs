@@ -1,0 +1,238 @@
+//! Queries over artifacts and registered models (the Query service's
+//! GetArtifact, ListArtifacts, RunArtifacts and ListModels), as protocol
+//! messages. Store reads run on blocking threads.
+
+use std::sync::Arc;
+
+use tonic::Status;
+use tracklab_proto::v1::{
+    self, ArtifactConsumer, GetArtifactRequest, ListArtifactsRequest, ListArtifactsResponse,
+    ListModelsRequest, ListModelsResponse, ManifestEntry, ModelInfo, ModelVersionInfo,
+    RunArtifactsResponse, StageChange,
+};
+use tracklab_state::registry::{Model, Registry};
+use tracklab_store::artifacts::ArtifactVersion;
+
+use crate::core::Core;
+
+fn store_status(e: tracklab_store::StoreError) -> Status {
+    Status::internal(e.to_string())
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Status> + Send + 'static,
+) -> Result<T, Status> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Status::internal(format!("query task failed: {e}")))?
+}
+
+pub fn version_message(v: ArtifactVersion) -> v1::ArtifactVersion {
+    let size = v.size();
+    v1::ArtifactVersion {
+        project: v.project,
+        name: v.name,
+        r#type: v.r#type,
+        version: v.version,
+        digest: v.digest,
+        description: v.description,
+        metadata_json: v.metadata_json,
+        aliases: v.aliases,
+        entries: v
+            .entries
+            .into_iter()
+            .map(|e| ManifestEntry {
+                path: e.path,
+                digest: e.digest,
+                size: e.size,
+                r#ref: e.r#ref,
+            })
+            .collect(),
+        size,
+        created_by: v.created_by,
+        created_us: v.created_us,
+        role: v.role,
+        logged_by: v.logged_by,
+        used_by: v
+            .used_by
+            .into_iter()
+            .map(|(run_id, role)| ArtifactConsumer { run_id, role })
+            .collect(),
+    }
+}
+
+pub async fn get_artifact(
+    core: &Arc<Core>,
+    req: GetArtifactRequest,
+) -> Result<v1::ArtifactVersion, Status> {
+    core.wait_applied().await?;
+    let core = core.clone();
+    blocking(move || {
+        let versions = core
+            .store
+            .artifact_versions(&req.project, &req.name)
+            .map_err(store_status)?;
+        if versions.is_empty() {
+            return Err(Status::not_found(format!(
+                "artifact {:?} does not exist in project {:?}; `tracklab artifacts ls {}` lists the artifacts there are",
+                req.name, req.project, req.project
+            )));
+        }
+        let found = core
+            .store
+            .artifact_version(&req.project, &req.name, &req.version)
+            .map_err(store_status)?;
+        found.map(version_message).ok_or_else(|| {
+            let known: Vec<String> = versions
+                .iter()
+                .map(|v| {
+                    let mut s = format!("v{}", v.version);
+                    if !v.aliases.is_empty() {
+                        s.push_str(&format!(" ({})", v.aliases.join(", ")));
+                    }
+                    s
+                })
+                .collect();
+            Status::not_found(format!(
+                "artifact {}/{} has no version or alias {:?}; it has {}",
+                req.project,
+                req.name,
+                req.version,
+                known.join(", ")
+            ))
+        })
+    })
+    .await
+}
+
+pub async fn list_artifacts(
+    core: &Arc<Core>,
+    req: ListArtifactsRequest,
+) -> Result<ListArtifactsResponse, Status> {
+    core.wait_applied().await?;
+    let core = core.clone();
+    blocking(move || {
+        let mut out = Vec::new();
+        if req.name.is_empty() {
+            for name in core
+                .store
+                .artifact_names(&req.project)
+                .map_err(store_status)?
+            {
+                let versions = core
+                    .store
+                    .artifact_versions(&req.project, &name)
+                    .map_err(store_status)?;
+                if let Some(latest) = versions.into_iter().next_back() {
+                    out.push(latest);
+                }
+            }
+        } else {
+            out = core
+                .store
+                .artifact_versions(&req.project, &req.name)
+                .map_err(store_status)?;
+        }
+        let versions = out
+            .into_iter()
+            .filter(|v| req.r#type.is_empty() || v.r#type == req.r#type)
+            .map(version_message)
+            .collect();
+        Ok(ListArtifactsResponse { versions })
+    })
+    .await
+}
+
+pub async fn run_artifacts(
+    core: &Arc<Core>,
+    run_id: String,
+) -> Result<RunArtifactsResponse, Status> {
+    core.wait_applied().await?;
+    let run = core
+        .run(&run_id)
+        .filter(|r| r.state.started())
+        .ok_or_else(|| Status::not_found(format!("run {run_id:?} does not exist")))?;
+    let core = core.clone();
+    blocking(move || {
+        let mut resp = RunArtifactsResponse::default();
+        for link in run.state.logged_artifacts() {
+            if let Some(v) = core.store.linked_version(link).map_err(store_status)? {
+                resp.logged.push(version_message(v));
+            }
+        }
+        for link in run.state.used_artifacts() {
+            if let Some(v) = core.store.linked_version(link).map_err(store_status)? {
+                resp.used.push(version_message(v));
+                resp.used_roles.push(link.role.clone());
+            }
+        }
+        Ok(resp)
+    })
+    .await
+}
+
+pub fn model_message(name: &str, m: &Model) -> ModelInfo {
+    ModelInfo {
+        name: name.to_string(),
+        created_us: m.created_us,
+        versions: m
+            .versions
+            .iter()
+            .map(|(n, v)| ModelVersionInfo {
+                version: *n,
+                stage: v.stage,
+                artifact_project: v.artifact_project.clone(),
+                artifact_name: v.artifact_name.clone(),
+                artifact_digest: v.artifact_digest.clone(),
+                source_run: v.source_run.clone(),
+                created_us: v.created_us,
+                user: v.user.clone(),
+                reason: v.reason.clone(),
+                transitions: v
+                    .transitions
+                    .iter()
+                    .map(|t| StageChange {
+                        from: t.from,
+                        to: t.to,
+                        timestamp_us: t.timestamp_us,
+                        user: t.user.clone(),
+                        reason: t.reason.clone(),
+                    })
+                    .collect(),
+                aliases: m
+                    .aliases
+                    .iter()
+                    .filter(|(_, v)| *v == n)
+                    .map(|(a, _)| a.clone())
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+pub async fn registry(core: &Core) -> Result<Registry, Status> {
+    core.wait_applied().await?;
+    let store = core.store.clone();
+    blocking(move || store.registry().map_err(store_status)).await
+}
+
+pub async fn list_models(
+    core: &Arc<Core>,
+    req: ListModelsRequest,
+) -> Result<ListModelsResponse, Status> {
+    let reg = registry(core).await?;
+    if !req.name.is_empty() && !reg.models.contains_key(&req.name) {
+        return Err(Status::not_found(format!(
+            "no registered model {:?}; `tracklab models ls` lists them",
+            req.name
+        )));
+    }
+    Ok(ListModelsResponse {
+        models: reg
+            .models
+            .iter()
+            .filter(|(n, _)| req.name.is_empty() || **n == req.name)
+            .map(|(n, m)| model_message(n, m))
+            .collect(),
+    })
+}
