@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from tracklab import _daemon, _metadata, _state
+from tracklab import registry as models
 from tracklab._native import NativeRun
 from tracklab._native import __version__ as __version__
-from tracklab import registry as models
 from tracklab.api import Api
 from tracklab.artifacts import Artifact
-from tracklab.registry import load_model_path, register_model
 from tracklab.errors import ConfigError, DaemonNotRunning, Error, UsageError
+from tracklab.registry import load_model_path, register_model
 from tracklab.sdk.config import Config, _to_dict, config_defaults
 from tracklab.sdk.disabled import DisabledRun
 from tracklab.sdk.run import Run

@@ -213,6 +213,22 @@ class Run:
         )
         return iter(rows)
 
+    def logged_artifacts(self) -> list[Any]:
+        """Artifact versions this run logged (its outputs)."""
+        from tracklab import _daemon
+        from tracklab.artifacts import Artifact
+
+        got = self._q.run_artifacts(self.id)
+        return [Artifact._from_info(i, _daemon.data_dir()) for i in got["logged"]]
+
+    def used_artifacts(self) -> list[Any]:
+        """Artifact versions this run used (its inputs)."""
+        from tracklab import _daemon
+        from tracklab.artifacts import Artifact
+
+        got = self._q.run_artifacts(self.id)
+        return [Artifact._from_info(i, _daemon.data_dir()) for i, _ in got["used"]]
+
     def update(self) -> None:
         """Saves changes to name, notes and tags."""
         d = self._q.edit_run(self.id, name=self.name, notes=self.notes, tags=list(self.tags))

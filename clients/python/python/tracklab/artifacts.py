@@ -305,7 +305,9 @@ class Artifact:
         try:
             return json.dumps(self.metadata, sort_keys=True, allow_nan=True)
         except TypeError as e:
-            raise TypeError(f"artifact {self._name}: metadata must be JSON-serializable: {e}") from e
+            raise TypeError(
+                f"artifact {self._name}: metadata must be JSON-serializable: {e}"
+            ) from e
 
     def _logged(self, run: Any, aliases: list[str]) -> None:
         self._digest = self._manifest_digest()

@@ -41,7 +41,9 @@ def parse_model_uri(uri: str) -> tuple[str, str]:
     """`models:/name/Staging`, `models:/name/3`, `models:/name@champion`,
     `models:/name` (latest) to (name, selector)."""
     if not uri.startswith("models:/"):
-        raise ValueError(f"{uri!r} is not a model URI (models:/NAME/STAGE|VERSION or models:/NAME@ALIAS)")
+        raise ValueError(
+            f"{uri!r} is not a model URI (models:/NAME/STAGE|VERSION or models:/NAME@ALIAS)"
+        )
     rest = uri[len("models:/") :].strip("/")
     if "@" in rest:
         name, _, alias = rest.partition("@")
@@ -113,7 +115,9 @@ def register_model(
         art = artifact_or_path
         art._resolve()
         if art._digest is None or art.project is None:
-            raise ValueError("register_model needs a logged artifact (log it with run.log_artifact)")
+            raise ValueError(
+                "register_model needs a logged artifact (log it with run.log_artifact)"
+            )
         project, art_name, version = art.project, art._name, art._digest
     elif isinstance(artifact_or_path, (str, os.PathLike)) and Path(artifact_or_path).exists():
         if run is None:

@@ -398,9 +398,8 @@ class Run:
             self._native.sync()
         stored = self._catalog().get_run(run_id)["stored_files"]
         if name not in stored:
-            raise FileNotFoundError(
-                f"run {run_id} has no stored file {name!r}; it has: {', '.join(sorted(stored)) or 'none'}"
-            )
+            have = ", ".join(sorted(stored)) or "none"
+            raise FileNotFoundError(f"run {run_id} has no stored file {name!r}; it has: {have}")
         digest, _ = stored[name]
         dest = Path(root if root is not None else self.dir) / name
         if replace or not dest.exists():
