@@ -1,6 +1,7 @@
 //! End-to-end tests against the real `tracklab-daemon` binary: one test
 //! binary, one module per feature.
 
+mod artifacts;
 mod auth;
 mod bad_input;
 mod crash;

@@ -8,6 +8,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Status};
 use tracklab_proto::v1::admin_client::AdminClient;
+use tracklab_proto::v1::blobs_client::BlobsClient;
 use tracklab_proto::v1::ingest_client::IngestClient;
 use tracklab_proto::v1::query_client::QueryClient;
 
@@ -137,5 +138,11 @@ impl Connection {
     pub fn ingest(&self) -> IngestClient<Authed> {
         IngestClient::with_interceptor(self.channel.clone(), self.auth.clone())
             .max_encoding_message_size(64 << 20)
+    }
+
+    pub fn blobs(&self) -> BlobsClient<Authed> {
+        BlobsClient::with_interceptor(self.channel.clone(), self.auth.clone())
+            .max_encoding_message_size(64 << 20)
+            .max_decoding_message_size(64 << 20)
     }
 }
