@@ -73,6 +73,80 @@ pub enum Command {
         #[command(subcommand)]
         cmd: LogCmd,
     },
+    /// Versioned files logged by runs (run.log_artifact).
+    Artifacts {
+        #[command(subcommand)]
+        cmd: ArtifactsCmd,
+    },
+    /// The model registry: versions, stages (None/Staging/Production/Archived), aliases.
+    Models {
+        #[command(subcommand)]
+        cmd: ModelsCmd,
+    },
+    /// The training chain behind a model or run: each stage's run, base model,
+    /// dataset, steps, metrics and hyperparameters.
+    Lineage(LineageArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ArtifactsCmd {
+    /// The latest version of each artifact of a project, or every version of one.
+    Ls {
+        project: String,
+        /// Every version of this artifact.
+        name: Option<String>,
+        /// Only artifacts of this type (model, dataset, ...).
+        #[arg(long = "type")]
+        r#type: Option<String>,
+    },
+    /// One version: files, aliases, lineage. PROJECT/NAME[:VERSION|ALIAS].
+    Show { artifact: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelsCmd {
+    /// Registered models with their versions in each stage.
+    Ls,
+    /// One model's versions and every stage change (who, when, why).
+    Show { name: String },
+    /// Move a version to a stage.
+    Promote {
+        name: String,
+        version: u32,
+        /// None, Staging, Production or Archived.
+        stage: String,
+        /// Move the versions already in that stage to Archived.
+        #[arg(long)]
+        archive_existing: bool,
+        /// Why (kept with the change).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Point an alias (champion, ...) at a version, or remove it.
+    Alias {
+        name: String,
+        alias: String,
+        version: Option<u32>,
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LineageArgs {
+    /// A run (id, prefix or name), a model (models:/NAME/STAGE|VERSION or
+    /// models:/NAME@ALIAS), or an artifact (PROJECT/NAME[:VERSION]).
+    pub target: String,
+    #[arg(long, value_enum, default_value_t = LineageFormat::Tree)]
+    pub format: LineageFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineageFormat {
+    Tree,
+    Markdown,
+    /// A training_info.json-shaped document.
+    Json,
 }
 
 #[derive(Subcommand, Debug)]

@@ -12,8 +12,10 @@ mod daemon_ctl;
 mod dump;
 mod export;
 mod filter;
+mod lineage;
 mod listing;
 mod logtool;
+mod models;
 mod rebuild;
 mod runs_edit;
 mod show;
@@ -78,6 +80,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
             }
         },
         Command::Gc { dry_run } => runs_edit::gc(ctx, dry_run),
+        Command::Artifacts { cmd } => models::artifacts(ctx, cmd),
+        Command::Models { cmd } => models::models(ctx, cmd),
+        Command::Lineage(a) => lineage::lineage(ctx, a),
         Command::Log { cmd } => match cmd {
             LogCmd::Verify { paths } => logtool::verify(ctx, &paths),
             LogCmd::Dump { path } => dump::dump(ctx, &path),

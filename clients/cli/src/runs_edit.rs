@@ -156,6 +156,9 @@ pub fn gc(ctx: &Ctx, dry_run: bool) -> anyhow::Result<Outcome> {
             "log_bytes_freed": r.log_bytes_freed,
             "store_bytes_before": r.store_bytes_before,
             "store_bytes_after": r.store_bytes_after,
+            "blobs_removed": r.blobs_removed,
+            "blob_bytes_freed": r.blob_bytes_freed,
+            "kept_runs": r.kept_runs,
         });
         crate::outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(Outcome::Ok);
@@ -169,6 +172,16 @@ pub fn gc(ctx: &Ctx, dry_run: bool) -> anyhow::Result<Outcome> {
             r.removed_runs.len(),
             r.removed_runs.join(", "),
             r.log_bytes_freed
+        );
+    }
+    for kept in &r.kept_runs {
+        crate::outln!("kept {kept}");
+    }
+    if r.blobs_removed > 0 {
+        crate::outln!(
+            "{verb} {} unreferenced blob(s) ({} bytes)",
+            r.blobs_removed,
+            r.blob_bytes_freed
         );
     }
     Ok(Outcome::Ok)

@@ -284,3 +284,79 @@ def test_an_upload_killed_midway_leaves_nothing_visible_and_a_retry_completes(
     assert got.size == 200 << 20
     (blob,) = blob_files(daemon.data_dir)
     assert blob.stat().st_size == 200 << 20
+
+
+def test_a_three_stage_chain_prints_its_lineage(daemon: Daemon, tmp_path: Path) -> None:
+    """pretrain -> sft -> rl, each stage's base model the previous stage's
+    final checkpoint, as `tracklab lineage` prints it."""
+    data = wandb.init(project="llm", id="data0", job_type="data")
+    corpus = wandb.Artifact("corpus", type="dataset")
+    corpus.add_file(write(tmp_path / "corpus.txt", b"tokens " * 100))
+    data.log_artifact(corpus)
+    data.finish()
+
+    base = None
+    plan = [("pretrain", 1000, 3e-4, 2.1), ("sft", 200, 1e-5, 1.4), ("rl", 50, 1e-6, 0.9)]
+    for stage, steps, lr, loss in plan:
+        run = wandb.init(project="llm", id=f"{stage}1", job_type=stage, config={"lr": lr})
+        if base is not None:
+            run.use_artifact(base, role="base_model")
+        run.use_artifact("corpus:latest", role="dataset")
+        for s in range(steps):
+            run.log({"loss": loss + (steps - s) / steps})
+        ckpt = wandb.Artifact(f"{stage}-ckpt", type="model")
+        ckpt.add_file(write(tmp_path / f"{stage}.pt", stage.encode()))
+        run.log_artifact(ckpt, role="final_checkpoint")
+        run.finish()
+        base = ckpt
+    wandb.register_model(base, "chat")
+    wandb.models.transition("chat", 1, "Production")
+
+    out = tracklab_cli(daemon.data_dir, "lineage", "models:/chat/Production", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    import json
+
+    doc = json.loads(out.stdout)
+    assert doc["target"] == "model chat v1 (Production)"
+    stages = doc["stages"]
+    assert [s["stage"] for s in stages] == ["pretrain", "sft", "rl"]
+    assert [s["run_id"] for s in stages] == ["pretrain1", "sft1", "rl1"]
+    assert [s["steps"] for s in stages] == [1000, 200, 50]
+    assert stages[0]["base_model"] is None
+    assert stages[1]["base_model"]["name"] == "pretrain-ckpt"
+    assert stages[2]["base_model"]["name"] == "sft-ckpt"
+    assert [s["final_checkpoint"]["name"] for s in stages] == [
+        "pretrain-ckpt",
+        "sft-ckpt",
+        "rl-ckpt",
+    ]
+    assert all(s["dataset"]["name"] == "corpus" for s in stages)
+    assert [s["hyperparameters"]["lr"] for s in stages] == [3e-4, 1e-5, 1e-6]
+    assert stages[2]["metrics"]["loss"] == pytest.approx(0.9 + 1 / 50)
+
+    tree = tracklab_cli(daemon.data_dir, "lineage", "rl1")
+    assert tree.returncode == 0, tree.stderr
+    lines = tree.stdout.splitlines()
+    assert lines[0] == "run rl1: 3 stage(s)"
+    assert lines[1].startswith("pretrain  run pretrain1 (finished, 1000 steps)")
+    assert any("└─ sft  run sft1" in ln for ln in lines)
+    assert any("base model:       sft-ckpt:v0" in ln for ln in lines)
+    md = tracklab_cli(daemon.data_dir, "lineage", "llm/rl-ckpt:latest", "--format", "markdown")
+    assert md.returncode == 0, md.stderr
+    flat = " ".join(md.stdout.split())
+    assert "| pretrain | pretrain1 |" in flat and "| rl | rl1 | sft-ckpt:v0 | corpus:v0 |" in flat
+
+    # The CLI's registry and artifact views.
+    models = tracklab_cli(daemon.data_dir, "models", "ls")
+    assert models.returncode == 0 and "chat" in models.stdout and "v1" in models.stdout
+    promote = tracklab_cli(
+        daemon.data_dir, "models", "promote", "chat", "1", "Archived", "--reason", "retired"
+    )
+    assert promote.returncode == 0, promote.stderr
+    assert "Production -> Archived" in promote.stdout and "retired" in promote.stdout
+    bad = tracklab_cli(daemon.data_dir, "models", "promote", "chat", "7", "Staging")
+    assert bad.returncode != 0 and "no version 7" in bad.stderr
+    arts = tracklab_cli(daemon.data_dir, "artifacts", "ls", "llm")
+    assert arts.returncode == 0 and "rl-ckpt" in arts.stdout and "corpus" in arts.stdout
+    show = tracklab_cli(daemon.data_dir, "artifacts", "show", "llm/corpus:v0")
+    assert show.returncode == 0 and "pretrain1 (dataset)" in show.stdout

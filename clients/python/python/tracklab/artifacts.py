@@ -341,7 +341,9 @@ class Artifact:
         run = self._pending
         if run is None or self._version is not None:
             return
-        run._native.sync()
+        if not run._finished:
+            # finish() already made everything durable.
+            run._native.sync()
         info = run._catalog().get_artifact(self._project, self._name, self._digest)
         self._fill(info)
         self._pending = None
