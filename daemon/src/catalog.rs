@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use tonic::Status;
 use tracklab_proto::v1::{
-    self, ArtifactConsumer, GetArtifactRequest, ListArtifactsRequest, ListArtifactsResponse,
-    ListModelsRequest, ListModelsResponse, ManifestEntry, ModelInfo, ModelVersionInfo,
-    RunArtifactsResponse, StageChange,
+    self, ArtifactConsumer, ArtifactVersion, GetArtifactRequest, ListArtifactsRequest,
+    ListArtifactsResponse, ListModelsRequest, ListModelsResponse, ManifestEntry, ModelInfo,
+    ModelVersionInfo, RunArtifactsResponse, RunInfo, StageChange,
 };
 use tracklab_state::registry::{Model, Registry};
-use tracklab_store::artifacts::ArtifactVersion;
+use tracklab_store::artifacts::ArtifactVersion as StoredVersion;
+use tracklab_view::lineage::LineageSource;
 
 use crate::core::Core;
 
@@ -27,7 +28,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Status::internal(format!("query task failed: {e}")))?
 }
 
-pub fn version_message(v: ArtifactVersion) -> v1::ArtifactVersion {
+pub fn version_message(v: StoredVersion) -> v1::ArtifactVersion {
     let size = v.size();
     v1::ArtifactVersion {
         project: v.project,
@@ -61,48 +62,81 @@ pub fn version_message(v: ArtifactVersion) -> v1::ArtifactVersion {
     }
 }
 
+/// One artifact version (blocking: call it off the executor).
+pub fn artifact(core: &Core, req: &GetArtifactRequest) -> Result<v1::ArtifactVersion, Status> {
+    let versions = core
+        .store
+        .artifact_versions(&req.project, &req.name)
+        .map_err(store_status)?;
+    if versions.is_empty() {
+        return Err(Status::not_found(format!(
+            "artifact {:?} does not exist in project {:?}; `tracklab artifacts ls {}` lists the artifacts there are",
+            req.name, req.project, req.project
+        )));
+    }
+    let found = core
+        .store
+        .artifact_version(&req.project, &req.name, &req.version)
+        .map_err(store_status)?;
+    found.map(version_message).ok_or_else(|| {
+        let known: Vec<String> = versions
+            .iter()
+            .map(|v| {
+                let mut s = format!("v{}", v.version);
+                if !v.aliases.is_empty() {
+                    s.push_str(&format!(" ({})", v.aliases.join(", ")));
+                }
+                s
+            })
+            .collect();
+        Status::not_found(format!(
+            "artifact {}/{} has no version or alias {:?}; it has {}",
+            req.project,
+            req.name,
+            req.version,
+            known.join(", ")
+        ))
+    })
+}
+
 pub async fn get_artifact(
     core: &Arc<Core>,
     req: GetArtifactRequest,
 ) -> Result<v1::ArtifactVersion, Status> {
     core.wait_applied().await?;
     let core = core.clone();
-    blocking(move || {
-        let versions = core
+    blocking(move || artifact(&core, &req)).await
+}
+
+/// Artifact versions (blocking).
+pub fn artifacts(core: &Core, req: &ListArtifactsRequest) -> Result<ListArtifactsResponse, Status> {
+    let mut out = Vec::new();
+    if req.name.is_empty() {
+        for name in core
+            .store
+            .artifact_names(&req.project)
+            .map_err(store_status)?
+        {
+            let versions = core
+                .store
+                .artifact_versions(&req.project, &name)
+                .map_err(store_status)?;
+            if let Some(latest) = versions.into_iter().next_back() {
+                out.push(latest);
+            }
+        }
+    } else {
+        out = core
             .store
             .artifact_versions(&req.project, &req.name)
             .map_err(store_status)?;
-        if versions.is_empty() {
-            return Err(Status::not_found(format!(
-                "artifact {:?} does not exist in project {:?}; `tracklab artifacts ls {}` lists the artifacts there are",
-                req.name, req.project, req.project
-            )));
-        }
-        let found = core
-            .store
-            .artifact_version(&req.project, &req.name, &req.version)
-            .map_err(store_status)?;
-        found.map(version_message).ok_or_else(|| {
-            let known: Vec<String> = versions
-                .iter()
-                .map(|v| {
-                    let mut s = format!("v{}", v.version);
-                    if !v.aliases.is_empty() {
-                        s.push_str(&format!(" ({})", v.aliases.join(", ")));
-                    }
-                    s
-                })
-                .collect();
-            Status::not_found(format!(
-                "artifact {}/{} has no version or alias {:?}; it has {}",
-                req.project,
-                req.name,
-                req.version,
-                known.join(", ")
-            ))
-        })
-    })
-    .await
+    }
+    let versions = out
+        .into_iter()
+        .filter(|v| req.r#type.is_empty() || v.r#type == req.r#type)
+        .map(version_message)
+        .collect();
+    Ok(ListArtifactsResponse { versions })
 }
 
 pub async fn list_artifacts(
@@ -111,36 +145,28 @@ pub async fn list_artifacts(
 ) -> Result<ListArtifactsResponse, Status> {
     core.wait_applied().await?;
     let core = core.clone();
-    blocking(move || {
-        let mut out = Vec::new();
-        if req.name.is_empty() {
-            for name in core
-                .store
-                .artifact_names(&req.project)
-                .map_err(store_status)?
-            {
-                let versions = core
-                    .store
-                    .artifact_versions(&req.project, &name)
-                    .map_err(store_status)?;
-                if let Some(latest) = versions.into_iter().next_back() {
-                    out.push(latest);
-                }
-            }
-        } else {
-            out = core
-                .store
-                .artifact_versions(&req.project, &req.name)
-                .map_err(store_status)?;
+    blocking(move || artifacts(&core, &req)).await
+}
+
+/// A run's outputs and inputs (blocking).
+pub fn run_artifacts_of(core: &Core, run_id: &str) -> Result<RunArtifactsResponse, Status> {
+    let run = core
+        .run(run_id)
+        .filter(|r| r.state.started())
+        .ok_or_else(|| Status::not_found(format!("run {run_id:?} does not exist")))?;
+    let mut resp = RunArtifactsResponse::default();
+    for link in run.state.logged_artifacts() {
+        if let Some(v) = core.store.linked_version(link).map_err(store_status)? {
+            resp.logged.push(version_message(v));
         }
-        let versions = out
-            .into_iter()
-            .filter(|v| req.r#type.is_empty() || v.r#type == req.r#type)
-            .map(version_message)
-            .collect();
-        Ok(ListArtifactsResponse { versions })
-    })
-    .await
+    }
+    for link in run.state.used_artifacts() {
+        if let Some(v) = core.store.linked_version(link).map_err(store_status)? {
+            resp.used.push(version_message(v));
+            resp.used_roles.push(link.role.clone());
+        }
+    }
+    Ok(resp)
 }
 
 pub async fn run_artifacts(
@@ -148,27 +174,8 @@ pub async fn run_artifacts(
     run_id: String,
 ) -> Result<RunArtifactsResponse, Status> {
     core.wait_applied().await?;
-    let run = core
-        .run(&run_id)
-        .filter(|r| r.state.started())
-        .ok_or_else(|| Status::not_found(format!("run {run_id:?} does not exist")))?;
     let core = core.clone();
-    blocking(move || {
-        let mut resp = RunArtifactsResponse::default();
-        for link in run.state.logged_artifacts() {
-            if let Some(v) = core.store.linked_version(link).map_err(store_status)? {
-                resp.logged.push(version_message(v));
-            }
-        }
-        for link in run.state.used_artifacts() {
-            if let Some(v) = core.store.linked_version(link).map_err(store_status)? {
-                resp.used.push(version_message(v));
-                resp.used_roles.push(link.role.clone());
-            }
-        }
-        Ok(resp)
-    })
-    .await
+    blocking(move || run_artifacts_of(&core, &run_id)).await
 }
 
 pub fn model_message(name: &str, m: &Model) -> ModelInfo {
@@ -216,23 +223,71 @@ pub async fn registry(core: &Core) -> Result<Registry, Status> {
     blocking(move || store.registry().map_err(store_status)).await
 }
 
+/// Registered models, one by name or all (blocking).
+pub fn models(core: &Core, name: &str) -> Result<Vec<ModelInfo>, Status> {
+    let reg = core.store.registry().map_err(store_status)?;
+    if !name.is_empty() && !reg.models.contains_key(name) {
+        return Err(Status::not_found(format!(
+            "no registered model {name:?}; `tracklab models ls` lists them"
+        )));
+    }
+    Ok(reg
+        .models
+        .iter()
+        .filter(|(n, _)| name.is_empty() || n.as_str() == name)
+        .map(|(n, m)| model_message(n, m))
+        .collect())
+}
+
 pub async fn list_models(
     core: &Arc<Core>,
     req: ListModelsRequest,
 ) -> Result<ListModelsResponse, Status> {
-    let reg = registry(core).await?;
-    if !req.name.is_empty() && !reg.models.contains_key(&req.name) {
-        return Err(Status::not_found(format!(
-            "no registered model {:?}; `tracklab models ls` lists them",
-            req.name
-        )));
+    core.wait_applied().await?;
+    let core = core.clone();
+    let models = blocking(move || models(&core, &req.name)).await?;
+    Ok(ListModelsResponse { models })
+}
+
+/// The daemon's own state as a lineage source (blocking).
+pub struct CoreLineage<'a>(pub &'a Core);
+
+impl LineageSource for CoreLineage<'_> {
+    fn run(&mut self, run_id: &str) -> Result<RunInfo, String> {
+        self.0
+            .run(run_id)
+            .filter(|r| r.state.started())
+            .map(|r| crate::query::info(&r))
+            .ok_or_else(|| format!("run {run_id:?} does not exist"))
     }
-    Ok(ListModelsResponse {
-        models: reg
-            .models
-            .iter()
-            .filter(|(n, _)| req.name.is_empty() || **n == req.name)
-            .map(|(n, m)| model_message(n, m))
-            .collect(),
-    })
+
+    fn find_run(&mut self, name: &str) -> Result<RunInfo, String> {
+        self.run(name)
+    }
+
+    fn run_artifacts(&mut self, run_id: &str) -> Result<RunArtifactsResponse, String> {
+        run_artifacts_of(self.0, run_id).map_err(|s| s.message().to_string())
+    }
+
+    fn model(&mut self, name: &str) -> Result<ModelInfo, String> {
+        models(self.0, name)
+            .map_err(|s| s.message().to_string())?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("no registered model {name:?}"))
+    }
+
+    fn artifact(
+        &mut self,
+        project: &str,
+        name: &str,
+        version: &str,
+    ) -> Result<ArtifactVersion, String> {
+        let req = GetArtifactRequest {
+            project: project.to_string(),
+            name: name.to_string(),
+            version: version.to_string(),
+        };
+        artifact(self.0, &req).map_err(|s| s.message().to_string())
+    }
 }

@@ -1,41 +1,19 @@
 //! `tracklab artifacts ls|show` and `tracklab models ls|show|promote|alias`.
 
 use anyhow::Context;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use tracklab_client::Connection;
 use tracklab_proto::v1::{
-    self, ArtifactVersion, GetArtifactRequest, ListArtifactsRequest, ListModelsRequest, ModelInfo,
-    RegistryOp, RegistryRequest, registry_op::Op,
+    self, GetArtifactRequest, ListArtifactsRequest, ListModelsRequest, ModelInfo, RegistryOp,
+    RegistryRequest, registry_op::Op,
 };
 use tracklab_state::registry::{stage_from_name, stage_name};
+use tracklab_view::catalog::{artifact_json, model_json};
 
 use crate::args::{ArtifactsCmd, ModelsCmd};
 use crate::ctx::{Ctx, Outcome, UsageError};
 use crate::fmt::format_time_us;
 use crate::table::Table;
-
-pub fn artifact_json(v: &ArtifactVersion) -> Json {
-    json!({
-        "project": v.project,
-        "name": v.name,
-        "version": format!("v{}", v.version),
-        "type": v.r#type,
-        "digest": v.digest,
-        "aliases": v.aliases,
-        "description": v.description,
-        "metadata": serde_json::from_str::<Json>(&v.metadata_json).unwrap_or(Json::Null),
-        "size": v.size,
-        "files": v.entries.iter().map(|e| json!({
-            "path": e.path, "digest": e.digest, "size": e.size,
-            "ref": if e.r#ref.is_empty() { Json::Null } else { Json::from(e.r#ref.clone()) },
-        })).collect::<Vec<_>>(),
-        "created_by": v.created_by,
-        "created_at": format_time_us(v.created_us),
-        "role": v.role,
-        "logged_by": v.logged_by,
-        "used_by": v.used_by.iter().map(|u| json!({"run_id": u.run_id, "role": u.role})).collect::<Vec<_>>(),
-    })
-}
 
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -187,27 +165,6 @@ pub fn artifacts(ctx: &Ctx, cmd: ArtifactsCmd) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
     }
-}
-
-fn model_json(m: &ModelInfo) -> Json {
-    json!({
-        "name": m.name,
-        "created_at": format_time_us(m.created_us),
-        "versions": m.versions.iter().map(|v| json!({
-            "version": v.version,
-            "stage": stage_name(v.stage),
-            "aliases": v.aliases,
-            "artifact": format!("{}/{}@{}", v.artifact_project, v.artifact_name, v.artifact_digest),
-            "source_run": v.source_run,
-            "created_at": format_time_us(v.created_us),
-            "user": v.user,
-            "reason": v.reason,
-            "transitions": v.transitions.iter().map(|t| json!({
-                "from": stage_name(t.from), "to": stage_name(t.to),
-                "at": format_time_us(t.timestamp_us), "user": t.user, "reason": t.reason,
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
 }
 
 async fn registry(conn: &Connection, op: RegistryOp) -> anyhow::Result<ModelInfo> {

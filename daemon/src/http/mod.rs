@@ -6,6 +6,7 @@
 mod api;
 mod assets;
 mod auth;
+mod catalog;
 mod events;
 mod params;
 
@@ -44,6 +45,11 @@ pub fn router(core: Arc<Core>, token: &str) -> Router {
         .route("/api/v1/runs/{id}/history", get(api::history))
         .route("/api/v1/runs/{id}/console", get(api::console))
         .route("/api/v1/compare", get(api::compare))
+        .route("/api/v1/artifacts", get(catalog::artifacts))
+        .route("/api/v1/runs/{id}/artifacts", get(catalog::run_artifacts))
+        .route("/api/v1/models", get(catalog::all_models))
+        .route("/api/v1/models/{name}", get(catalog::one_model))
+        .route("/api/v1/lineage", get(catalog::lineage))
         .route("/api/v1/events", get(events::events))
         .fallback(fallback)
         .with_state(st)

@@ -112,6 +112,96 @@ export interface CompareJson {
   metrics: { key: string; goal: "min" | "max" | null; values: Json[]; best_run: string | null }[];
 }
 
+/** An artifact version (`tracklab artifacts show --json`). */
+export interface Artifact {
+  project: string;
+  name: string;
+  /** `v0`, `v1`, … */
+  version: string;
+  type: string;
+  digest: string;
+  aliases: string[];
+  description: string;
+  metadata: Record<string, Json> | null;
+  size: number;
+  files: { path: string; digest: string; size: number; ref: string | null }[];
+  created_by: string;
+  created_us: number;
+  created_at: string;
+  /** The role the logging run gave it (`final_checkpoint`, …), or "". */
+  role: string;
+  logged_by: string[];
+  used_by: { run_id: string; role: string }[];
+}
+
+/** `GET /api/v1/runs/{id}/artifacts`: what a run logged and used. */
+export interface RunArtifacts {
+  logged: Artifact[];
+  used: { artifact: Artifact; role: string }[];
+}
+
+export type ModelStage = "None" | "Staging" | "Production" | "Archived" | string;
+
+export interface StageTransition {
+  from: ModelStage;
+  to: ModelStage;
+  timestamp_us: number;
+  user: string;
+  reason: string;
+}
+
+export interface ModelVersion {
+  version: number;
+  stage: ModelStage;
+  aliases: string[];
+  artifact: { project: string; name: string; digest: string };
+  source_run: string;
+  created_us: number;
+  user: string;
+  reason: string;
+  transitions: StageTransition[];
+}
+
+/** A registered model (`GET /api/v1/models/{name}`). */
+export interface Model {
+  name: string;
+  created_us: number;
+  versions: ModelVersion[];
+}
+
+/** The short reference to an artifact version in a lineage document. */
+export interface ArtifactRef {
+  project: string;
+  name: string;
+  version: string;
+  type: string;
+  digest: string;
+  aliases: string[];
+}
+
+/** One training stage (a run) of a lineage chain. */
+export interface LineageStage {
+  index: number;
+  stage: string;
+  run_id: string;
+  run_name: string;
+  project: string;
+  state: RunState;
+  steps: number;
+  base_model: ArtifactRef | null;
+  dataset: ArtifactRef | null;
+  final_checkpoint: ArtifactRef | null;
+  /** Flat keys. */
+  metrics: Record<string, Json>;
+  hyperparameters: Record<string, Json>;
+}
+
+/** `GET /api/v1/lineage?target=T` (`tracklab lineage --format json`), first stage first. */
+export interface Lineage {
+  target: string;
+  stages: LineageStage[];
+}
+
 /** The token cookie is missing or wrong. */
 export class AuthError extends Error {
   constructor() {
@@ -189,6 +279,42 @@ function normDoc(d: RunDoc): RunDoc {
   };
 }
 
+function normArtifact(a: Artifact): Artifact {
+  return {
+    ...a,
+    aliases: a.aliases ?? [],
+    files: a.files ?? [],
+    role: a.role ?? "",
+    logged_by: a.logged_by ?? [],
+    used_by: a.used_by ?? [],
+  };
+}
+
+function normModel(m: Model): Model {
+  return {
+    ...m,
+    versions: (m.versions ?? []).map((v) => ({
+      ...v,
+      aliases: v.aliases ?? [],
+      user: v.user ?? "",
+      reason: v.reason ?? "",
+      source_run: v.source_run ?? "",
+      transitions: v.transitions ?? [],
+    })),
+  };
+}
+
+function normLineage(l: Lineage): Lineage {
+  return {
+    target: l.target ?? "",
+    stages: (l.stages ?? []).map((s) => ({
+      ...s,
+      metrics: s.metrics ?? {},
+      hyperparameters: s.hyperparameters ?? {},
+    })),
+  };
+}
+
 export const api = {
   projects: (signal?: AbortSignal) =>
     request<{ projects: Project[] }>("/api/v1/projects", {}, signal).then((r) => r.projects),
@@ -225,6 +351,31 @@ export const api = {
 
   compare: (ids: string[], signal?: AbortSignal) =>
     request<CompareJson>(`/api/v1/compare?${ids.map((i) => `run=${enc(i)}`).join("&")}`, {}, signal),
+
+  /** The latest version of each artifact of `project`, or every version of `name` (v0 first). */
+  artifacts: (project: string, opt: { name?: string; type?: string } = {}, signal?: AbortSignal) => {
+    let q = `project=${enc(project)}`;
+    if (opt.name) q += `&name=${enc(opt.name)}`;
+    if (opt.type) q += `&type=${enc(opt.type)}`;
+    return request<{ versions: Artifact[] }>(`/api/v1/artifacts?${q}`, {}, signal).then((r) =>
+      (r.versions ?? []).map(normArtifact),
+    );
+  },
+
+  runArtifacts: (id: string, signal?: AbortSignal) =>
+    request<RunArtifacts>(`/api/v1/runs/${enc(id)}/artifacts`, {}, signal).then((r) => ({
+      logged: (r.logged ?? []).map(normArtifact),
+      used: (r.used ?? []).map((u) => ({ artifact: normArtifact(u.artifact), role: u.role ?? "" })),
+    })),
+
+  models: (signal?: AbortSignal) =>
+    request<{ models: Model[] }>("/api/v1/models", {}, signal).then((r) => (r.models ?? []).map(normModel)),
+
+  model: (name: string, signal?: AbortSignal) =>
+    request<Model>(`/api/v1/models/${enc(name)}`, {}, signal).then(normModel),
+
+  lineage: (target: string, signal?: AbortSignal) =>
+    request<Lineage>(`/api/v1/lineage?target=${enc(target)}`, {}, signal).then(normLineage),
 };
 
 export interface HistoryOptions {

@@ -81,6 +81,35 @@ export function stateBadge(state: string, testid = ""): string {
   return `<span class="badge st-${esc(state)}"${t}>${esc(state)}</span>`;
 }
 
+/** A registered model's stage (`None`, `Staging`, `Production`, `Archived`) as a badge. */
+export function modelStageBadge(stage: string, testid = ""): string {
+  const t = testid ? ` data-testid="${testid}"` : "";
+  const cls = /^[A-Za-z]+$/.test(stage) ? ` stage-${stage.toLowerCase()}` : "";
+  return `<span class="badge${cls}"${t}>${esc(stage)}</span>`;
+}
+
+/** Bytes as `512 B`, `1.5 KB`, `3.2 MB`, … (powers of 1024). */
+export function fmtBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  let x = n;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return i === 0 ? `${x} B` : `${x < 10 ? x.toFixed(1) : Math.round(x)} ${units[i]}`;
+}
+
+/** An artifact version as `name:v3`. */
+export const artifactLabel = (a: { name: string; version: string }) => `${a.name}:${a.version}`;
+
+/** Hash-route links. */
+export const runHref = (id: string) => `#/run/${encodeURIComponent(id)}`;
+export const modelHref = (name: string) => `#/models/${encodeURIComponent(name)}`;
+/** `target`: a run id, `models:/NAME/VERSION|STAGE`, `models:/NAME@ALIAS` or `PROJECT/NAME[:VERSION]`. */
+export const lineageHref = (target: string) => `#/lineage/${encodeURIComponent(target)}`;
+
 /** Natural compare for mixed values: numbers numerically, then strings; missing last. */
 export function cmpValues(a: unknown, b: unknown): number {
   const ma = a === null || a === undefined || a === "";

@@ -1,11 +1,12 @@
 // #/run/<id>: one run's header, metadata, config, summary, notes and tags,
-// warnings, charts and console; live while it runs.
+// warnings, artifacts, charts and console; live while it runs.
 
 import { api, subscribe, type Json, type RunDoc, type RunRow } from "./api";
 import { color, esc, flatten, fmtDuration, fmtTime, fmtValue, shellQuote, stateBadge } from "./format";
 import { charted, chartedSystem, metricDef } from "./metrics";
 import { h, isAbort, notice, setCrumbs, throttle, type Page } from "./page";
 import { PanelSet, sectionOf } from "./panels";
+import { renderRunArtifacts } from "./run_artifacts";
 
 /** Console lines shown at most (older ones are dropped from the page). */
 const CONSOLE_KEEP = 20000;
@@ -36,6 +37,7 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
       </section>
     </div>
     <div class="warnings"></div>
+    <section class="card artifacts-card" data-testid="artifacts" hidden></section>
     <div class="charts"></div>
     <section class="card console-card" hidden><h3>Console <span class="muted console-count"></span></h3>
       <pre class="console" data-testid="console"></pre></section>`;
@@ -205,8 +207,22 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
     }
   };
 
+  // Artifacts (a daemon without the endpoint leaves the card hidden).
+  const loadArtifacts = async () => {
+    try {
+      const arts = await api.runArtifacts(id, page.signal);
+      if (page.alive) renderRunArtifacts(q(".artifacts-card"), arts, id, doc.project);
+    } catch (e) {
+      if (!isAbort(e)) console.warn("artifacts:", e);
+    }
+  };
+
   try {
-    await Promise.all([panels.loadAll(), doc.console_lines > 0 ? loadConsole(true) : Promise.resolve()]);
+    await Promise.all([
+      panels.loadAll(),
+      doc.console_lines > 0 ? loadConsole(true) : Promise.resolve(),
+      loadArtifacts(),
+    ]);
   } catch (e) {
     if (isAbort(e)) return;
     notice(root, e);
@@ -229,6 +245,7 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
         await panels.loadRun(id, added);
       }
       if (d.console_lines > consoleEnd) await loadConsole(consoleEnd === 0);
+      await loadArtifacts();
     } catch (e) {
       if (!isAbort(e)) console.error(e);
     }
