@@ -1,6 +1,11 @@
 """Runs for the dashboard test, logged through the Python SDK (TRACKLAB_DIR
 points at the test's daemon).
 
+    python log_runs.py chain   # project "llm": a data run, then pretrain ->
+                               # sft -> rl (each stage's base model the
+                               # previous stage's checkpoint), the last
+                               # checkpoint registered as model "chat" v1
+                               # in Production
     python log_runs.py fixed   # four ended runs in project "dash"
     python log_runs.py live    # one running run: "more" on stdin logs 50
                                # more steps, "finish" ends it
@@ -10,6 +15,8 @@ from __future__ import annotations
 
 import math
 import sys
+import tempfile
+from pathlib import Path
 
 import tracklab
 
@@ -48,6 +55,47 @@ def fixed() -> None:
         run.finish(exit_code=exit_code)
 
 
+def chain() -> None:
+    """Run ids are fixed (data1, pretrain1, sft1, rl1) so the test can find
+    their pages."""
+    with tempfile.TemporaryDirectory(prefix="tracklab-chain-") as tmp:
+        files = Path(tmp)
+        data = tracklab.init(
+            project="llm", id="data1", name="corpus-build", job_type="data"
+        )
+        corpus = tracklab.Artifact("corpus", type="dataset")
+        (files / "corpus.txt").write_text("tokens " * 100)
+        corpus.add_file(files / "corpus.txt")
+        data.log_artifact(corpus)
+        data.finish()
+
+        base = None
+        plan = [("pretrain", 3e-4, 2.1), ("sft", 1e-5, 1.4), ("rl", 1e-6, 0.9)]
+        for stage, lr, loss in plan:
+            run = tracklab.init(
+                project="llm",
+                id=f"{stage}1",
+                name=f"{stage}-run",
+                job_type=stage,
+                config={"lr": lr, "batch_size": 8},
+            )
+            if base is not None:
+                run.use_artifact(base, role="base_model")
+            run.use_artifact("corpus:latest", role="dataset")
+            for s in range(20):
+                run.log({"loss": loss + (20 - s) / 20})
+            path = files / f"{stage}.pt"
+            path.write_bytes(stage.encode() * 64)
+            ckpt = tracklab.Artifact(f"{stage}-ckpt", type="model")
+            ckpt.add_file(path)
+            run.log_artifact(ckpt, role="final_checkpoint")
+            run.finish()
+            base = ckpt
+        tracklab.register_model(base, "chat", reason="first RL model")
+        tracklab.models.transition("chat", 1, "Production", reason="ship it")
+        tracklab.models.set_alias("chat", "champion", 1)
+
+
 def live() -> None:
     run = tracklab.init(
         project="dash", name="live-run", config={"lr": 0.02, "batch_size": 16}
@@ -74,4 +122,4 @@ def live() -> None:
 
 
 if __name__ == "__main__":
-    {"fixed": fixed, "live": live}[sys.argv[1]]()
+    {"chain": chain, "fixed": fixed, "live": live}[sys.argv[1]]()

@@ -124,6 +124,71 @@ def test_hugging_face_trainer(
     assert config["id2label"] == {"0": "LABEL_0", "1": "LABEL_1"}
 
 
+def test_hugging_face_checkpoints_become_artifact_versions(
+    daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WANDB_LOG_MODEL=checkpoint: each checkpoint-N/ directory is logged
+    through the shim (Artifact.add_dir + log_artifact with aliases), as real
+    wandb records it (shared/reference/wandb-integrations.md, run B)."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
+
+    monkeypatch.setenv("WANDB_PROJECT", "hf-checkpoints")
+    monkeypatch.setenv("WANDB_LOG_MODEL", "checkpoint")
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=64,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=16,
+            num_labels=2,
+        )
+    )
+
+    class Parity(torch.utils.data.Dataset):  # type: ignore[type-arg]
+        def __init__(self, n: int) -> None:
+            g = torch.Generator().manual_seed(n)
+            self.x = torch.randint(1, 64, (n, 8), generator=g)
+
+        def __len__(self) -> int:
+            return len(self.x)
+
+        def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+            return {"input_ids": self.x[i], "labels": self.x[i].sum() % 2}
+
+    out = tmp_path / "out"
+    args = TrainingArguments(
+        output_dir=str(out),
+        run_name=str(out),
+        num_train_epochs=2,
+        per_device_train_batch_size=16,
+        logging_steps=5,
+        save_strategy="epoch",
+        report_to=["wandb"],
+        use_cpu=True,
+        disable_tqdm=True,
+    )
+    Trainer(model=model, args=args, train_dataset=Parity(256)).train()
+    run_id = tracklab.run.id
+    tracklab.finish()
+
+    versions = tracklab.Api().artifact_versions("model", f"hf-checkpoints/model-{run_id}")
+    aliases = [set(v.aliases) - {"latest"} for v in versions]
+    assert {"epoch_1.0", "checkpoint_global_step_16"} in aliases, aliases
+    assert {"epoch_2.0", "checkpoint_global_step_32"} in aliases, aliases
+    ckpt = next(v for v in versions if "checkpoint_global_step_32" in v.aliases)
+    files = {e.path for e in ckpt.files()}
+    assert {"config.json", "model.safetensors"} <= files, files
+    # The stored bytes are the checkpoint's.
+    saved = out / "checkpoint-32" / "model.safetensors"
+    got = Path(ckpt.download(tmp_path / "dl")) / "model.safetensors"
+    assert got.read_bytes() == saved.read_bytes()
+    assert versions[-1].aliases[0] == "latest"
+
+
 def test_lightning_wandb_logger(daemon: Daemon, tmp_path: Path) -> None:
     import lightning as L
     import torch
@@ -159,13 +224,15 @@ def test_lightning_wandb_logger(daemon: Daemon, tmp_path: Path) -> None:
     train = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(64)), batch_size=8)
     val = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(64, 80)), batch_size=8)
 
-    logger = WandbLogger(project="lightning-integration", name="lit-tiny", save_dir=str(tmp_path))
+    logger = WandbLogger(
+        project="lightning-integration", name="lit-tiny", save_dir=str(tmp_path), log_model=True
+    )
     trainer = L.Trainer(
         max_epochs=3,
         logger=logger,
         log_every_n_steps=2,
         accelerator="cpu",
-        enable_checkpointing=False,
+        enable_checkpointing=True,
         enable_progress_bar=False,
         enable_model_summary=False,
         default_root_dir=str(tmp_path),
@@ -191,3 +258,7 @@ def test_lightning_wandb_logger(daemon: Daemon, tmp_path: Path) -> None:
     assert run.summary["val/loss"] == val_rows[-1]["val/loss"]
     # the losses went down: real numbers, not placeholders
     assert train_rows[-1]["train/loss"] < train_rows[0]["train/loss"]
+    # log_model=True: the checkpoint is an artifact version holding model.ckpt
+    ckpt = tracklab.Api().artifact(f"lightning-integration/model-{run_id}:latest")
+    assert [e.path for e in ckpt.files()] == ["model.ckpt"]
+    assert ckpt.type == "model" and "score" in ckpt.metadata

@@ -53,7 +53,7 @@ function route(): void {
   const hash = location.hash.replace(/^#/, "") || "/";
   const parts = hash.split("/").filter((p) => p !== "");
   const arg = (i: number) => decodeURIComponent(parts.slice(i).join("/"));
-  markNav(parts[0] === "models" || parts[0] === "lineage" ? "models" : "runs");
+  markNav(parts[0] === "models" ? "models" : parts[0] === "lineage" ? "" : "runs");
   try {
     if (parts[0] === "models") {
       if (parts.length > 1) void renderModelPage(page, arg(1));
