@@ -251,8 +251,12 @@ pub enum GoalArg {
 #[derive(Args, Debug)]
 pub struct CompareArgs {
     /// Two or more runs (ids, unique id prefixes, or names).
-    #[arg(required = true, num_args = 2..)]
+    #[arg(required_unless_present = "lineage", num_args = 2..)]
     pub runs: Vec<String>,
+    /// Compare the stages of a training chain instead (a run, models:/NAME/…,
+    /// or PROJECT/ARTIFACT:VERSION; see `tracklab lineage`).
+    #[arg(long, conflicts_with = "runs")]
+    pub lineage: Option<String>,
     /// Summary metrics to compare, comma-separated (default: all numeric).
     #[arg(long, value_delimiter = ',')]
     pub metrics: Vec<String>,

@@ -87,6 +87,15 @@ impl LineageSource for Daemon<'_> {
     }
 }
 
+/// The run ids of a chain's stages, first stage first (`compare --lineage`).
+pub fn stage_runs(ctx: &Ctx, target: &str) -> anyhow::Result<Vec<String>> {
+    let conn = ctx.block_on(ctx.connect())?;
+    let mut src = Daemon { ctx, conn };
+    let (last, _) = lineage::resolve(&mut src, target).map_err(anyhow::Error::msg)?;
+    let stages = lineage::chain(&mut src, last).map_err(anyhow::Error::msg)?;
+    Ok(stages.into_iter().map(|s| s.run.run_id).collect())
+}
+
 pub fn lineage(ctx: &Ctx, args: LineageArgs) -> anyhow::Result<Outcome> {
     let conn = ctx.block_on(ctx.connect())?;
     let mut src = Daemon { ctx, conn };

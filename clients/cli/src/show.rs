@@ -266,7 +266,17 @@ async fn print_console(ctx: &Ctx, conn: &Connection, run_id: &str) -> anyhow::Re
     }
 }
 
-pub fn compare(ctx: &Ctx, args: CompareArgs) -> anyhow::Result<Outcome> {
+pub fn compare(ctx: &Ctx, mut args: CompareArgs) -> anyhow::Result<Outcome> {
+    if let Some(target) = &args.lineage {
+        args.runs = crate::lineage::stage_runs(ctx, target)?;
+        if args.runs.len() < 2 {
+            return Err(crate::ctx::UsageError(format!(
+                "the lineage of {target} has {} stage(s); comparing needs two or more",
+                args.runs.len()
+            ))
+            .into());
+        }
+    }
     let runs = ctx.block_on(async {
         let conn = ctx.connect().await?;
         let all = ctx.all_runs(&conn).await?;

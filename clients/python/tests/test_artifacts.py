@@ -346,6 +346,14 @@ def test_a_three_stage_chain_prints_its_lineage(daemon: Daemon, tmp_path: Path) 
     flat = " ".join(md.stdout.split())
     assert "| pretrain | pretrain1 |" in flat and "| rl | rl1 | sft-ckpt:v0 | corpus:v0 |" in flat
 
+    # `compare` across the stages of the chain: lr differs, loss side by side.
+    cmp = tracklab_cli(daemon.data_dir, "compare", "--lineage", "models:/chat/1", "--format", "csv")
+    assert cmp.returncode == 0, cmp.stderr
+    header = cmp.stdout.splitlines()[0]
+    assert "pretrain1" in header and "sft1" in header and "rl1" in header, header
+    assert "config,lr,,0.0003,1e-05,1e-06," in cmp.stdout, cmp.stdout
+    assert cmp.stdout.rstrip().endswith(",rl1"), cmp.stdout  # the lowest loss
+
     # The CLI's registry and artifact views.
     models = tracklab_cli(daemon.data_dir, "models", "ls")
     assert models.returncode == 0 and "chat" in models.stdout and "v1" in models.stdout

@@ -55,7 +55,7 @@ export async function renderModelsPage(page: Page): Promise<void> {
   root.innerHTML = `
     <div class="page-head"><h1>Models</h1><span class="muted">${models.length} registered</span></div>
     <div class="table-wrap"><table class="runs" data-testid="models-table">
-      <thead><tr><th>Name</th><th>Versions</th><th>Latest</th><th>Production</th><th>Staging</th><th>Aliases</th><th>Registered</th></tr></thead>
+      <thead><tr><th>Name</th><th class="num">Versions</th><th>Latest</th><th>Production</th><th>Staging</th><th>Aliases</th><th>Registered</th></tr></thead>
       <tbody>${
         rows ||
         `<tr class="empty"><td colspan="7">No registered models yet: register one with <code>tracklab.register_model(artifact, "name")</code>.</td></tr>`
