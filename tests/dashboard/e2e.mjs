@@ -2,7 +2,9 @@
 // playwright-core: runs logged through the Python SDK into a real daemon,
 // then the runs table (rows, states, a filter), a run page (a chart drawn
 // with data, the config), a comparison of two runs, a chart that updates
-// live while its run logs, and requests without the token refused.
+// live while its run logs, requests without the token refused, and a
+// pretrain -> sft -> rl chain: the model registry, a model's stage history,
+// the lineage graph and a run's artifacts.
 // Screenshots go to $SCREENSHOTS (default target/dashboard-screenshots).
 //
 // Run by tests/dashboard.sh, which installs Chromium and this package.
@@ -102,6 +104,8 @@ async function main() {
   const addr = await startDaemon();
   const token = readFileSync(join(data, "token"), "utf8").trim();
   const base = `http://${addr}`;
+  // The chain first: project "dash" stays the most recently active one.
+  execFileSync(python, [join(here, "log_runs.py"), "chain"], { env, stdio: "inherit" });
   execFileSync(python, [join(here, "log_runs.py"), "fixed"], { env, stdio: "inherit" });
   const live = spawn(python, [join(here, "log_runs.py"), "live"], {
     env,
@@ -141,6 +145,8 @@ async function main() {
   const page = await ctx.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  const foreign = [];
+  page.on("request", (r) => /^https?:/.test(r.url()) && !r.url().startsWith(`${base}/`) && foreign.push(r.url()));
 
   await step("the URL with the token opens the runs table", async () => {
     await page.goto(`${base}/?token=${token}`);
@@ -340,7 +346,108 @@ async function main() {
     await page.screenshot({ path: join(shots, "live-run.png"), fullPage: true });
   });
 
+  await step("the Models page lists chat with v1 in Production", async () => {
+    await page.goto(`${base}/#/`);
+    await waitReady(page);
+    await page.getByTestId("nav-models").click();
+    await page.getByTestId("models-page").waitFor();
+    await waitReady(page);
+    const row = page.locator('[data-testid="models-table"] tr[data-model="chat"]');
+    await row.waitFor();
+    check((await row.getByTestId("production").innerText()).trim() === "v1", "chat v1 is in Production");
+    check((await row.getByTestId("staging").innerText()).trim() === "–", "nothing in Staging");
+    check((await row.getByTestId("versions").innerText()).trim() === "1", "chat has one version");
+    const aliases = await row.getByTestId("aliases").innerText();
+    check(aliases.includes("champion") && aliases.includes("v1"), `the alias is listed: ${aliases}`);
+  });
+
+  await step("the model page shows its version and the stage change with its reason", async () => {
+    await page.locator('[data-testid="models-table"] tr[data-model="chat"] a').first().click();
+    await page.getByTestId("model-page").waitFor();
+    await waitReady(page);
+    const v1 = page.locator('[data-testid="versions"] tr[data-version="1"]');
+    check((await v1.getByTestId("model-stage").innerText()).trim() === "Production", "v1's stage badge");
+    const text = await v1.innerText();
+    check(text.includes("rl-ckpt") && text.includes("first RL model"), `artifact and reason shown: ${text}`);
+    check((await v1.getByTestId("source-run").innerText()).trim() === "rl1", "the source run is rl1");
+    check((await v1.getByTestId("source-run").getAttribute("href")) === "#/run/rl1", "it links to the run's page");
+    const t = page.locator('[data-testid="history"][data-version="1"] [data-testid="transition"]');
+    check((await t.count()) === 1, `one stage change, got ${await t.count()}`);
+    const change = await t.first().innerText();
+    check(/None\s*→\s*Production/.test(change), `None -> Production: ${change}`);
+    check((await t.first().getByTestId("transition-reason").innerText()).trim() === "ship it", "the reason is shown");
+    await page.screenshot({ path: join(shots, "model.png"), fullPage: true });
+  });
+
+  await step("the lineage of models:/chat/1 is drawn pretrain -> sft -> rl", async () => {
+    await page.locator('[data-testid="versions"] tr[data-version="1"]').getByTestId("lineage-link").click();
+    await page.getByTestId("lineage-page").waitFor();
+    await waitReady(page);
+    check(page.url().endsWith(`#/lineage/${encodeURIComponent("models:/chat/1")}`), `lineage URL: ${page.url()}`);
+    const graph = page.getByTestId("lineage-graph");
+    await graph.waitFor();
+    const stages = graph.locator('[data-testid="stage"]');
+    const boxes = await stages.evaluateAll((els) =>
+      els.map((e) => ({ stage: e.dataset.stage, run: e.dataset.runId, x: e.getBoundingClientRect().x, text: e.innerText })),
+    );
+    check(boxes.length === 3, `3 stage boxes, got ${boxes.length}`);
+    check(JSON.stringify(boxes.map((b) => b.stage)) === '["pretrain","sft","rl"]', `stage order: ${boxes.map((b) => b.stage)}`);
+    check(JSON.stringify(boxes.map((b) => b.run)) === '["pretrain1","sft1","rl1"]', `run ids: ${boxes.map((b) => b.run)}`);
+    check(boxes[0].x < boxes[1].x && boxes[1].x < boxes[2].x, `boxes left to right: ${boxes.map((b) => b.x)}`);
+    for (const b of boxes) {
+      check(b.text.includes("corpus:v0") && b.text.includes("finished"), `${b.stage}: dataset and state shown`);
+      check(/loss/.test(b.text) && /lr/.test(b.text), `${b.stage}: a metric and a hyperparameter shown: ${b.text}`);
+    }
+    const edges = await graph.locator('[data-testid="edge"]').evaluateAll((els) =>
+      els.map((e) => ({ artifact: e.dataset.artifact, label: e.innerText.trim(), x: e.getBoundingClientRect().x })),
+    );
+    check(
+      JSON.stringify(edges.map((e) => e.label)) === '["pretrain-ckpt:v0","sft-ckpt:v0"]',
+      `arrows labelled with the checkpoints: ${edges.map((e) => e.label)}`,
+    );
+    check(
+      boxes[0].x < edges[0].x && edges[0].x < boxes[1].x && boxes[1].x < edges[1].x && edges[1].x < boxes[2].x,
+      "each arrow sits between its stages",
+    );
+    await page.screenshot({ path: join(shots, "lineage.png"), fullPage: true });
+  });
+
+  await step("the rl run's page lists what it logged and used", async () => {
+    await page.locator('[data-testid="stage"][data-run-id="rl1"]').getByTestId("stage-run").click();
+    await page.getByTestId("run-page").waitFor();
+    await waitReady(page);
+    const card = page.getByTestId("artifacts");
+    check(await card.isVisible(), "the Artifacts section is shown");
+    const out = card.locator('[data-testid="artifact-out"]');
+    check((await out.count()) === 1, `one output, got ${await out.count()}`);
+    check((await out.getAttribute("data-artifact")) === "rl-ckpt:v0", "the output is rl-ckpt:v0");
+    check((await out.innerText()).includes("final_checkpoint"), "with its role");
+    const inputs = await card
+      .locator('[data-testid="artifact-in"]')
+      .evaluateAll((els) => els.map((e) => `${e.dataset.artifact}=${e.dataset.role}`).sort());
+    check(
+      JSON.stringify(inputs) === '["corpus:v0=dataset","sft-ckpt:v0=base_model"]',
+      `inputs with roles: ${inputs}`,
+    );
+    const base = await card.locator('[data-testid="artifact-in"][data-artifact="sft-ckpt:v0"]').innerText();
+    check(base.includes("base_model") && base.includes("sft1"), `the base model, logged by sft1: ${base}`);
+    await page.screenshot({ path: join(shots, "run-artifacts.png"), fullPage: true });
+    await card.getByTestId("lineage-link").click();
+    await page.getByTestId("lineage-page").waitFor();
+    await waitReady(page);
+    check(page.url().endsWith("#/lineage/rl1"), `the run's lineage link: ${page.url()}`);
+    check((await page.locator('[data-testid="lineage-graph"] [data-testid="stage"]').count()) === 3, "3 stages behind rl1");
+  });
+
+  await step("a run without artifacts has no Artifacts section", async () => {
+    await page.goto(`${base}/#/run/${liveId}`);
+    await page.getByTestId("run-page").waitFor();
+    await waitReady(page);
+    check(await page.getByTestId("artifacts").isHidden(), "the section is hidden");
+  });
+
   check(errors.length === 0, `errors in the page: ${errors.join("; ")}`);
+  check(foreign.length === 0, `requests to other origins: ${foreign.join(" ")}`);
   console.log(`dashboard e2e: ok (screenshots in ${shots})`);
 }
 

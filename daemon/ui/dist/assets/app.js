@@ -72,7 +72,7 @@ var e=class extends Error{constructor(){super("Not authorised: open the URL that
       </tr>`}).join(``);n.innerHTML=`
     <div class="page-head"><h1>Models</h1><span class="muted">${t.length} registered</span></div>
     <div class="table-wrap"><table class="runs" data-testid="models-table">
-      <thead><tr><th>Name</th><th>Versions</th><th>Latest</th><th>Production</th><th>Staging</th><th>Aliases</th><th>Registered</th></tr></thead>
+      <thead><tr><th>Name</th><th class="num">Versions</th><th>Latest</th><th>Production</th><th>Staging</th><th>Aliases</th><th>Registered</th></tr></thead>
       <tbody>${r||`<tr class="empty"><td colspan="7">No registered models yet: register one with <code>tracklab.register_model(artifact, "name")</code>.</td></tr>`}</tbody>
     </table></div>`,e.root.appendChild(n),e.ready()}var qa=`<span class="muted">–</span>`;async function Ja(e,t){let n=new Map,r=new Map;for(let t of e.versions)r.set(`${t.artifact.project}/${t.artifact.name}`,t.artifact);return await Promise.all([...r.values()].map(async({project:e,name:r})=>{try{for(let i of await u.artifacts(e,{name:r},t))n.set(`${e}/${r}@${i.digest}`,i.version)}catch(t){console.warn(`versions of ${e}/${r}:`,t)}})),n}function Ya(e,t){let n=e.artifact,r=t.get(`${n.project}/${n.name}@${n.digest}`),i=r?`${n.name}:${r}`:n.name;return`<span class="mono" title="${m(`${n.project}/${n.name} ${n.digest}`)}">${m(i)}</span>
     <span class="muted">${m(n.project)}</span>`}function Xa(e,t,n){let r=t.source_run?`<a class="mono" href="${D(t.source_run)}" data-testid="source-run">${m(t.source_run)}</a>`:qa;return`<tr data-version="${t.version}">
