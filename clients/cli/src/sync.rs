@@ -154,6 +154,8 @@ struct Totals {
     runs: BTreeSet<String>,
     warnings: u64,
     problems: Vec<String>,
+    /// Blobs copied from beside the logs.
+    blobs: u64,
 }
 
 pub fn sync(ctx: &Ctx, args: SyncArgs) -> anyhow::Result<Outcome> {
@@ -191,6 +193,7 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> anyhow::Result<Outcome> {
             "duplicates": totals.duplicates,
             "warnings": totals.warnings,
             "problems": totals.problems,
+            "blobs": totals.blobs,
             "seconds": secs,
         });
         crate::outln!("{}", serde_json::to_string_pretty(&v)?);
@@ -205,6 +208,13 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> anyhow::Result<Outcome> {
             totals.duplicates,
             totals.records as f64 / secs.max(1e-9),
         );
+        if totals.blobs > 0 {
+            crate::outln!(
+                "{} stored file{} (artifacts, saved files) copied into the blob store",
+                totals.blobs,
+                plural(totals.blobs)
+            );
+        }
         if totals.warnings > 0 {
             crate::outln!(
                 "{} warnings from the daemon (see `tracklab show RUN`)",
@@ -229,6 +239,71 @@ fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// Blobs (artifact files, saved files) an offline run stored beside its
+/// log, in `<log dir>/blobs/sha256/`, as (digest, absolute path).
+fn blobs_beside(files: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let dirs: BTreeSet<PathBuf> = files
+        .iter()
+        .filter_map(|f| f.parent().map(|p| p.join("blobs").join("sha256")))
+        .collect();
+    for dir in dirs {
+        let Ok(groups) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for g in groups.flatten() {
+            let Ok(blobs) = std::fs::read_dir(g.path()) else {
+                continue;
+            };
+            for b in blobs.flatten() {
+                let name = b.file_name().to_string_lossy().into_owned();
+                let is_digest = name.len() == 64 && name.bytes().all(|c| c.is_ascii_hexdigit());
+                let path = std::path::absolute(b.path()).unwrap_or_else(|_| b.path());
+                if is_digest {
+                    out.push((name.to_ascii_lowercase(), path));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Copies the blobs beside the logs into the daemon's blob store (the
+/// daemon reads and verifies each: a damaged one is refused by its digest),
+/// before the records that name them. Returns how many were new.
+async fn import_blobs(
+    conn: &tracklab_client::Connection,
+    files: &[PathBuf],
+) -> anyhow::Result<u64> {
+    let blobs = blobs_beside(files);
+    if blobs.is_empty() {
+        return Ok(0);
+    }
+    let missing: BTreeSet<String> = conn
+        .blobs()
+        .has(tracklab_proto::v1::HasBlobsRequest {
+            digests: blobs.iter().map(|(d, _)| d.clone()).collect(),
+        })
+        .await
+        .context("asking the daemon which blobs it has")?
+        .into_inner()
+        .missing
+        .into_iter()
+        .collect();
+    let mut n = 0;
+    for (digest, path) in blobs.iter().filter(|(d, _)| missing.contains(d)) {
+        conn.blobs()
+            .adopt(tracklab_proto::v1::AdoptFileRequest {
+                path: path.display().to_string(),
+                digest: digest.clone(),
+            })
+            .await
+            .map_err(|s| anyhow::anyhow!("importing blob {}: {}", path.display(), s.message()))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 async fn import(
     ctx: &Ctx,
     files: Vec<PathBuf>,
@@ -236,6 +311,7 @@ async fn import(
     started: Instant,
 ) -> anyhow::Result<Totals> {
     let conn = ctx.connect().await?;
+    let blobs = import_blobs(&conn, &files).await?;
     let (ev_tx, mut ev_rx) = mpsc::channel::<Event>(8);
     let reader = std::thread::spawn(move || -> anyhow::Result<()> {
         for f in files {
@@ -250,7 +326,10 @@ async fn import(
         .await
         .context("opening the ingest stream")?
         .into_inner();
-    let mut totals = Totals::default();
+    let mut totals = Totals {
+        blobs,
+        ..Default::default()
+    };
     let mut req_tx = Some(req_tx);
     let mut next_batch = 1u64;
     let mut in_flight = 0usize;

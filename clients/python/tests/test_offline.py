@@ -63,3 +63,35 @@ def test_unreachable_daemon_falls_back_to_offline(
     err = capsys.readouterr().err
     assert "logging this run offline instead" in err
     assert Path(run.offline_log or "").is_file()
+
+
+def test_an_offline_runs_artifacts_and_objects_sync_with_their_bytes(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    """The files of an offline run are stored beside its log; `tracklab
+    sync` copies them into the daemon's blob store before the records that
+    name them."""
+    weights = tmp_path / "w.bin"
+    weights.write_bytes(b"offline weights" * 100)
+    run = wandb.init(project="p", id="off-art", mode="offline", dir=tmp_path)
+    art = wandb.Artifact("model", type="model")
+    art.add_file(weights)
+    run.log_artifact(art, aliases=["best"])
+    run.save_object("vocab", ["a", "b"])
+    path = Path(run.offline_log)
+    run.finish()
+    assert list((path.parent / "blobs" / "sha256").rglob("*")), "blobs stored beside the log"
+    daemon_blobs = daemon.data_dir / "blobs" / "sha256"
+    assert not [p for p in daemon_blobs.rglob("*") if p.is_file()], "nothing reached the daemon"
+
+    sync = tracklab_cli(daemon.data_dir, "--json", "sync", str(path))
+    assert sync.returncode == 0, sync.stderr
+    assert json.loads(sync.stdout)["blobs"] == 2
+    got = wandb.Api().artifact("p/model:best")
+    out = Path(got.download(tmp_path / "dl"))
+    assert (out / "w.bin").read_bytes() == b"offline weights" * 100
+    r = wandb.init(project="p", id="reader")
+    assert r.load_object("vocab", run_path="p/off-art") == ["a", "b"]
+    r.finish()
+    again = json.loads(tracklab_cli(daemon.data_dir, "--json", "sync", str(path)).stdout)
+    assert again["blobs"] == 0 and again["new_records"] == 0

@@ -185,6 +185,14 @@ class Artifact:
             self._data_dir = _daemon.data_dir()
         return self._data_dir
 
+    def _write_root(self) -> Path:
+        """Where added files are stored: the current run's blob root (beside
+        an offline run's log), else the data dir."""
+        from tracklab import _state
+
+        run = _state.current()
+        return run._blob_root if run is not None else self._require_data_dir()
+
     def _check_mutable(self) -> None:
         if self._digest is not None:
             raise UsageError(
@@ -211,7 +219,7 @@ class Artifact:
                 f"artifact {self._name} already has a file at {entry_name!r}; "
                 "pass overwrite=True to replace it"
             )
-        digest, size = _store_file(self._require_data_dir(), path)
+        digest, size = _store_file(self._write_root(), path)
         entry = ArtifactManifestEntry(self, entry_name, digest, size, "")
         self._entries[entry_name] = entry
         return entry

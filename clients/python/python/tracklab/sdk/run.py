@@ -240,6 +240,12 @@ class Run:
             self._query = NativeQuery(str(self._data_dir))
         return self._query.get_run(self._id)["summary"]
 
+    @property
+    def _blob_root(self) -> Path:
+        """Where this run stores blobs: the data dir's blob store, or, for
+        an offline run, beside its log (`tracklab sync` copies them in)."""
+        return self._offline_dir if self._offline_dir is not None else self._data_dir
+
     def _catalog(self) -> NativeQuery:
         if self._query is None:
             self._query = NativeQuery(str(self._data_dir))
@@ -373,7 +379,7 @@ class Run:
         if now:
             stored = []
             for name, path in pairs:
-                digest, size = _store_file(self._data_dir, path)
+                digest, size = _store_file(self._blob_root, path)
                 stored.append((name, digest, size))
             self._native.saved_files(stored, policy)
         else:
@@ -421,7 +427,7 @@ class Run:
         if isinstance(data, str):
             data = data.encode("utf-8")
         path = "objects/" + _entry_name(name)
-        digest, size = _native.blob_put_bytes(_blobs_dir(self._data_dir), data)
+        digest, size = _native.blob_put_bytes(_blobs_dir(self._blob_root), data)
         self._native.saved_files([(path, digest, size)], 0)
         return path
 
