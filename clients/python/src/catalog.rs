@@ -140,8 +140,15 @@ pub fn file_digest(py: Python<'_>, path: String) -> PyResult<(String, u64)> {
 /// The manifest digest of `(path, digest, size, ref)` entries (what the
 /// daemon checks; see `ArtifactLog.digest` in records.proto).
 #[pyfunction]
-pub fn manifest_digest(entries: Vec<(String, String, u64, String)>) -> String {
-    let entries: Vec<v1::ManifestEntry> = entries
+pub fn manifest_digest(entries: Vec<EntryTuple>) -> String {
+    tracklab_state::artifact::manifest_digest(&manifest_entries(entries))
+}
+
+/// A manifest entry as Python passes it: `(path, digest, size, ref)`.
+pub type EntryTuple = (String, String, u64, String);
+
+pub fn manifest_entries(entries: Vec<EntryTuple>) -> Vec<v1::ManifestEntry> {
+    entries
         .into_iter()
         .map(|(path, digest, size, r#ref)| v1::ManifestEntry {
             path,
@@ -149,8 +156,7 @@ pub fn manifest_digest(entries: Vec<(String, String, u64, String)>) -> String {
             size,
             r#ref,
         })
-        .collect();
-    tracklab_state::artifact::manifest_digest(&entries)
+        .collect()
 }
 
 /// An artifact version as a dict.

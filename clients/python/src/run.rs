@@ -406,19 +406,11 @@ impl NativeRun {
         description: String,
         metadata_json: String,
         aliases: Vec<String>,
-        entries: Vec<(String, String, u64, String)>,
+        entries: Vec<crate::catalog::EntryTuple>,
         digest: String,
         role: String,
     ) -> PyResult<u64> {
-        let entries = entries
-            .into_iter()
-            .map(|(path, digest, size, r#ref)| v1::ManifestEntry {
-                path,
-                digest,
-                size,
-                r#ref,
-            })
-            .collect();
+        let entries = crate::catalog::manifest_entries(entries);
         self.send(Payload::Artifact(v1::ArtifactLog {
             name,
             r#type,

@@ -10,7 +10,7 @@ TrackLab and its `wandb` shim there and runs this file. Each test trains a
 tiny model from scratch (no download) with the integration's own callback,
 then reads the run back with `tracklab.Api()` and checks the rows that real
 wandb 0.31 records for the same calls (shared/reference/wandb-integrations.md
-section 7), minus what belongs to later issues (artifacts, media).
+section 7), checkpoints logged as artifact versions included; media are issue 9's.
 """
 
 from __future__ import annotations
@@ -32,28 +32,13 @@ import tracklab  # noqa: E402
 import wandb  # noqa: E402  # the shim: must be TrackLab, never the real wandb
 
 
-def test_wandb_is_the_shim() -> None:
-    assert wandb.init is tracklab.init, f"`import wandb` found {wandb.__file__}"
-
-
-def rows(run: Any) -> list[dict[str, Any]]:
-    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in run.scan_history()]
-
-
-def test_hugging_face_trainer(
-    daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def tiny_bert() -> Any:
+    """A one-layer BERT classifier, seeded: trains in seconds on a CPU."""
     import torch
-    from transformers import (
-        BertConfig,
-        BertForSequenceClassification,
-        Trainer,
-        TrainingArguments,
-    )
+    from transformers import BertConfig, BertForSequenceClassification
 
-    monkeypatch.setenv("WANDB_PROJECT", "hf-integration")
     torch.manual_seed(0)
-    model = BertForSequenceClassification(
+    return BertForSequenceClassification(
         BertConfig(
             vocab_size=64,
             hidden_size=16,
@@ -65,16 +50,38 @@ def test_hugging_face_trainer(
         )
     )
 
-    class Parity(torch.utils.data.Dataset):  # type: ignore[type-arg]
-        def __init__(self, n: int) -> None:
-            g = torch.Generator().manual_seed(n)
-            self.x = torch.randint(1, 64, (n, 8), generator=g)
 
-        def __len__(self) -> int:
-            return len(self.x)
+class Parity:
+    """n random token sequences labelled with the parity of their sum."""
 
-        def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-            return {"input_ids": self.x[i], "labels": self.x[i].sum() % 2}
+    def __init__(self, n: int) -> None:
+        import torch
+
+        g = torch.Generator().manual_seed(n)
+        self.x = torch.randint(1, 64, (n, 8), generator=g)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {"input_ids": self.x[i], "labels": self.x[i].sum() % 2}
+
+
+def test_wandb_is_the_shim() -> None:
+    assert wandb.init is tracklab.init, f"`import wandb` found {wandb.__file__}"
+
+
+def rows(run: Any) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in run.scan_history()]
+
+
+def test_hugging_face_trainer(
+    daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from transformers import Trainer, TrainingArguments
+
+    monkeypatch.setenv("WANDB_PROJECT", "hf-integration")
+    model = tiny_bert()
 
     args = TrainingArguments(
         output_dir=str(tmp_path / "out"),
@@ -130,34 +137,11 @@ def test_hugging_face_checkpoints_become_artifact_versions(
     """WANDB_LOG_MODEL=checkpoint: each checkpoint-N/ directory is logged
     through the shim (Artifact.add_dir + log_artifact with aliases), as real
     wandb records it (shared/reference/wandb-integrations.md, run B)."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
+    from transformers import Trainer, TrainingArguments
 
     monkeypatch.setenv("WANDB_PROJECT", "hf-checkpoints")
     monkeypatch.setenv("WANDB_LOG_MODEL", "checkpoint")
-    torch.manual_seed(0)
-    model = BertForSequenceClassification(
-        BertConfig(
-            vocab_size=64,
-            hidden_size=16,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            intermediate_size=32,
-            max_position_embeddings=16,
-            num_labels=2,
-        )
-    )
-
-    class Parity(torch.utils.data.Dataset):  # type: ignore[type-arg]
-        def __init__(self, n: int) -> None:
-            g = torch.Generator().manual_seed(n)
-            self.x = torch.randint(1, 64, (n, 8), generator=g)
-
-        def __len__(self) -> int:
-            return len(self.x)
-
-        def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-            return {"input_ids": self.x[i], "labels": self.x[i].sum() % 2}
+    model = tiny_bert()
 
     out = tmp_path / "out"
     args = TrainingArguments(

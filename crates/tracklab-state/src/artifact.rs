@@ -30,31 +30,7 @@ fn bad(field: impl Into<String>, reason: impl Into<String>) -> InvalidRecord {
 
 /// Checks an artifact (or type, model, alias) name.
 pub fn validate_name(field: &str, what: &str, name: &str) -> Result {
-    if name.is_empty() {
-        return Err(bad(field, format!("{what} is empty")));
-    }
-    if name.chars().count() > MAX_ARTIFACT_NAME_CHARS {
-        return Err(bad(
-            field,
-            format!("{what} is longer than {MAX_ARTIFACT_NAME_CHARS} characters"),
-        ));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
-    {
-        return Err(bad(
-            field,
-            format!("{what} {name:?} has the character {c:?}; allowed are A-Z a-z 0-9 _ . -"),
-        ));
-    }
-    if name.starts_with('.') {
-        return Err(bad(
-            field,
-            format!("{what} {name:?} must not start with '.'"),
-        ));
-    }
-    Ok(())
+    crate::validate::validate_file_name(field, what, name, MAX_ARTIFACT_NAME_CHARS)
 }
 
 /// Checks a SHA-256 digest written as 64 lowercase hex digits.

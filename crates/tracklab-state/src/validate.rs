@@ -165,26 +165,36 @@ fn daemon_only(payload: &Payload) -> Result {
 
 /// Checks a run id (also used for `fork_from.run_id`).
 pub fn validate_run_id(field: &str, id: &str) -> Result {
-    if id.is_empty() {
-        return Err(bad(field, "run id is empty"));
+    validate_file_name(field, "run id", id, MAX_RUN_ID_CHARS)
+}
+
+/// Checks a name that may become a file or directory name (run ids,
+/// artifact and model names): 1 to `max_chars` characters from
+/// `[A-Za-z0-9_.-]`, not starting with `.`.
+pub fn validate_file_name(field: &str, what: &str, name: &str, max_chars: usize) -> Result {
+    if name.is_empty() {
+        return Err(bad(field, format!("{what} is empty")));
     }
-    if id.chars().count() > MAX_RUN_ID_CHARS {
+    if name.chars().count() > max_chars {
         return Err(bad(
             field,
-            format!("run id is longer than {MAX_RUN_ID_CHARS} characters"),
+            format!("{what} is longer than {max_chars} characters"),
         ));
     }
-    if let Some(c) = id
+    if let Some(c) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
     {
         return Err(bad(
             field,
-            format!("run id has the character {c:?}; allowed are A-Z a-z 0-9 _ . -"),
+            format!("{what} {name:?} has the character {c:?}; allowed are A-Z a-z 0-9 _ . -"),
         ));
     }
-    if id.starts_with('.') {
-        return Err(bad(field, "run id must not start with '.'"));
+    if name.starts_with('.') {
+        return Err(bad(
+            field,
+            format!("{what} {name:?} must not start with '.'"),
+        ));
     }
     Ok(())
 }
