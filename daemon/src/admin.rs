@@ -7,9 +7,9 @@ use tonic::{Request, Response, Status};
 use tracklab_proto::v1::admin_server::Admin;
 use tracklab_proto::v1::record::Payload;
 use tracklab_proto::v1::{
-    EditRunRequest, FlushRequest, FlushResponse, GcRequest, GcResponse, ModelInfo, RebuildRequest,
-    RebuildResponse, RegistryRequest, RunExit, RunInfo, RunState, ShutdownRequest,
-    ShutdownResponse, StatusRequest, StatusResponse,
+    ArtifactVersion, EditRunRequest, FlushRequest, FlushResponse, GcRequest, GcResponse,
+    GetArtifactRequest, ModelInfo, RebuildRequest, RebuildResponse, RegistryRequest, RunExit,
+    RunInfo, RunState, ShutdownRequest, ShutdownResponse, StatusRequest, StatusResponse,
 };
 use tracklab_state::validate::validate_record;
 
@@ -112,6 +112,15 @@ impl Admin for AdminService {
             .op
             .ok_or_else(|| Status::invalid_argument("field `op`: no registry change given"))?;
         crate::registry::change(&self.core, op)
+            .await
+            .map(Response::new)
+    }
+
+    async fn delete_artifact(
+        &self,
+        request: Request<GetArtifactRequest>,
+    ) -> Result<Response<ArtifactVersion>, Status> {
+        crate::registry::delete_artifact(&self.core, request.into_inner())
             .await
             .map(Response::new)
     }

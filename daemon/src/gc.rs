@@ -154,8 +154,10 @@ pub async fn gc(core: &Core, req: GcRequest) -> Result<GcResponse, Status> {
 }
 
 /// A blob younger than this is kept even if nothing names it yet: it may
-/// be an upload whose record is still on its way.
-const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+/// be an upload whose record is still on its way (`--blob-grace-secs`,
+/// default an hour).
+pub static BLOB_GRACE: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+const DEFAULT_BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Mark and sweep: removes blobs that no artifact version, saved run file
 /// or registered model names (and that are older than [`BLOB_GRACE`]).
@@ -183,7 +185,7 @@ fn sweep_blobs(
             .modified()
             .ok()
             .and_then(|m| m.elapsed().ok())
-            .is_none_or(|age| age < BLOB_GRACE);
+            .is_none_or(|age| age < *BLOB_GRACE.get().unwrap_or(&DEFAULT_BLOB_GRACE));
         if young {
             continue;
         }

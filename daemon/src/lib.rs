@@ -51,6 +51,10 @@ struct Args {
     /// sled page cache size in MiB.
     #[arg(long, env = "TRACKLAB_CACHE_MB", default_value_t = 16)]
     cache_mb: u64,
+    /// `tracklab gc` keeps unreferenced blobs younger than this (an upload
+    /// whose record is still on its way), in seconds.
+    #[arg(long, env = "TRACKLAB_BLOB_GRACE_SECS", default_value_t = 3600)]
+    blob_grace_secs: u64,
 }
 
 fn default_data_dir() -> anyhow::Result<PathBuf> {
@@ -96,6 +100,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         Some(d) => d,
         None => default_data_dir()?,
     };
+    let _ = gc::BLOB_GRACE.set(Duration::from_secs(args.blob_grace_secs));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -55,6 +55,11 @@ pub async fn change(core: &Arc<Core>, mut op: RegistryOp) -> Result<ModelInfo, S
     let model = op.model.clone();
     let known = reg.models.get(&model);
     match op.op.as_mut() {
+        Some(Op::DeleteArtifact(_)) => {
+            return Err(Status::invalid_argument(
+                "field `op.op`: delete artifact versions with Admin.DeleteArtifact",
+            ));
+        }
         None => {
             return Err(Status::invalid_argument(
                 "field `op.op`: no registry operation is set",
@@ -106,6 +111,45 @@ pub async fn change(core: &Arc<Core>, mut op: RegistryOp) -> Result<ModelInfo, S
         .get(&model)
         .map(|m| model_message(&model, m))
         .ok_or_else(|| Status::internal(format!("model {model:?} is missing after the change")))
+}
+
+/// Admin.DeleteArtifact: one version, refused while a model points at it.
+pub async fn delete_artifact(
+    core: &Arc<Core>,
+    req: v1::GetArtifactRequest,
+) -> Result<v1::ArtifactVersion, Status> {
+    let _one_at_a_time = core.registry_lock.lock().await;
+    let v = crate::catalog::get_artifact(core, req).await?;
+    let reg = registry(core).await?;
+    for (model, m) in &reg.models {
+        for (n, mv) in &m.versions {
+            if mv.artifact_project == v.project
+                && mv.artifact_name == v.name
+                && mv.artifact_digest == v.digest
+            {
+                return Err(Status::failed_precondition(format!(
+                    "artifact {}/{}:v{} is model {model} v{n}; it stays while the registry points at it (archive the model version instead)",
+                    v.project, v.name, v.version
+                )));
+            }
+        }
+    }
+    let op = RegistryOp {
+        model: String::new(),
+        user: String::new(),
+        reason: String::new(),
+        op: Some(Op::DeleteArtifact(v1::DeleteArtifact {
+            project: v.project.clone(),
+            name: v.name.clone(),
+            digest: v.digest.clone(),
+        })),
+    };
+    validate_registry_op(&op).map_err(|e| Status::invalid_argument(e.to_string()))?;
+    ensure_log(core).await?;
+    core.append(REGISTRY_RUN_ID, vec![Payload::Registry(op)])
+        .await?;
+    core.wait_applied().await?;
+    Ok(v)
 }
 
 fn no_version(model: &str, version: u32, model_exists: bool) -> Status {

@@ -101,6 +101,9 @@ pub enum ArtifactsCmd {
     },
     /// One version: files, aliases, lineage. PROJECT/NAME[:VERSION|ALIAS].
     Show { artifact: String },
+    /// Delete one version (PROJECT/NAME:VERSION); `tracklab gc` then frees its
+    /// files. Refused while a registered model points at it.
+    Delete { artifact: String },
 }
 
 #[derive(Subcommand, Debug)]

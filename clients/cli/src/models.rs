@@ -100,6 +100,39 @@ pub fn artifacts(ctx: &Ctx, cmd: ArtifactsCmd) -> anyhow::Result<Outcome> {
             crate::outln!("{}", t.to_plain());
             Ok(Outcome::Ok)
         }
+        ArtifactsCmd::Delete { artifact } => {
+            let (project, name, version) = split_artifact(&artifact)?;
+            if version.is_empty() {
+                return Err(UsageError(format!(
+                    "artifact {artifact:?}: name the version to delete (PROJECT/NAME:vN or :ALIAS)"
+                ))
+                .into());
+            }
+            let v = ctx.block_on(async {
+                let conn = ctx.connect().await?;
+                let r = conn
+                    .admin()
+                    .delete_artifact(GetArtifactRequest {
+                        project,
+                        name,
+                        version,
+                    })
+                    .await
+                    .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+                anyhow::Ok(r.into_inner())
+            })?;
+            if ctx.json {
+                crate::outln!("{}", serde_json::to_string_pretty(&artifact_json(&v))?);
+            } else {
+                crate::outln!(
+                    "deleted {}/{}:v{}; `tracklab gc` frees its files",
+                    v.project,
+                    v.name,
+                    v.version
+                );
+            }
+            Ok(Outcome::Ok)
+        }
         ArtifactsCmd::Show { artifact } => {
             let (project, name, version) = split_artifact(&artifact)?;
             let v = ctx.block_on(async {

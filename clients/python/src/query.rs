@@ -210,6 +210,24 @@ impl NativeQuery {
         artifact_dict(py, v.get_ref())
     }
 
+    /// Deletes an artifact version; returns it as it was.
+    fn delete_artifact<'py>(
+        &self,
+        py: Python<'py>,
+        project: String,
+        name: String,
+        version: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut a = self.conn.admin();
+        let req = v1::GetArtifactRequest {
+            project,
+            name,
+            version,
+        };
+        let v = self.block(py, async move { a.delete_artifact(req).await })?;
+        artifact_dict(py, v.get_ref())
+    }
+
     /// Versions of one artifact (`name`), or the latest of each.
     #[pyo3(signature = (project, name=String::new(), r#type=String::new()))]
     fn list_artifacts<'py>(

@@ -368,3 +368,60 @@ def test_a_three_stage_chain_prints_its_lineage(daemon: Daemon, tmp_path: Path) 
     assert arts.returncode == 0 and "rl-ckpt" in arts.stdout and "corpus" in arts.stdout
     show = tracklab_cli(daemon.data_dir, "artifacts", "show", "llm/corpus:v0")
     assert show.returncode == 0 and "pretrain1 (dataset)" in show.stdout
+
+
+def test_deleting_versions_and_runs_lets_gc_free_their_blobs(
+    daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gc's grace for young blobs (an upload on its way) is 0 for this test.
+    daemon.kill9()
+    monkeypatch.setenv("TRACKLAB_BLOB_GRACE_SECS", "0")
+    daemon.start()
+    run = wandb.init(project="g", id="g1")
+    versions = []
+    for i in range(3):
+        a = wandb.Artifact("data", type="dataset")
+        a.add_file(write(tmp_path / f"d{i}.bin", f"data {i}".encode() * 1000), name="d.bin")
+        run.log_artifact(a, aliases=[f"a{i}"])
+        versions.append(a)
+    run.save_object("kept", [1])
+    run.finish()
+    assert len(blob_files(daemon.data_dir)) == 4
+
+    # Delete v1: gone from listings and reads; numbers are not reused.
+    versions[1].delete()
+    api = wandb.Api()
+    assert [v.version for v in api.artifact_versions("dataset", "g/data")] == ["v0", "v2"]
+    with pytest.raises(Error, match="no version or alias"):
+        api.artifact("g/data:v1")
+    assert api.artifact("g/data:latest").version == "v2"
+    gc = tracklab_cli(daemon.data_dir, "--json", "gc")
+    assert gc.returncode == 0, gc.stderr
+    assert json_of(gc)["blobs_removed"] == 1
+    assert len(blob_files(daemon.data_dir)) == 3
+    # A registered version cannot be deleted.
+    wandb.register_model(api.artifact("g/data:v2"), "ds")
+    with pytest.raises(Error, match="registered|model ds"):
+        api.artifact("g/data:v2").delete()
+    # A deleted run's files go at gc, but the run that produced a registered
+    # model's artifact stays.
+    assert tracklab_cli(daemon.data_dir, "runs", "delete", "g1").returncode == 0
+    gc = json_of(tracklab_cli(daemon.data_dir, "--json", "gc"))
+    assert gc["removed_runs"] == [] and "g1" in gc["kept_runs"][0]
+    cli = tracklab_cli(daemon.data_dir, "artifacts", "delete", "g/data:v0")
+    assert cli.returncode == 0 and "deleted g/data:v0" in cli.stdout, cli.stderr
+    other = wandb.init(project="g", id="g2")
+    other.save_object("temp", "x")
+    other.finish()
+    assert tracklab_cli(daemon.data_dir, "runs", "delete", "g2").returncode == 0
+    gc = json_of(tracklab_cli(daemon.data_dir, "--json", "gc"))
+    assert gc["removed_runs"] == ["g2"]
+    assert gc["blobs_removed"] == 2  # v0's file and g2's object
+    assert len(blob_files(daemon.data_dir)) == 2  # v2's file and g1's object
+
+
+def json_of(p: subprocess.CompletedProcess[str]) -> dict:
+    import json
+
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)

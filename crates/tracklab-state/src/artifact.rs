@@ -225,6 +225,15 @@ pub const REGISTRY_RUN_ID: &str = "_registry";
 /// Checks `payload.registry` (written by the daemon).
 pub fn validate_registry_op(op: &v1::RegistryOp) -> Result {
     const F: &str = "payload.registry";
+    if let Some(v1::registry_op::Op::DeleteArtifact(d)) = &op.op {
+        crate::validate::validate_project(&format!("{F}.delete_artifact.project"), &d.project)?;
+        validate_name(
+            &format!("{F}.delete_artifact.name"),
+            "artifact name",
+            &d.name,
+        )?;
+        return validate_digest(&format!("{F}.delete_artifact.digest"), &d.digest);
+    }
     validate_name(&format!("{F}.model"), "model name", &op.model)?;
     text(&format!("{F}.reason"), &op.reason)?;
     text(&format!("{F}.user"), &op.user)?;
@@ -270,6 +279,7 @@ pub fn validate_registry_op(op: &v1::RegistryOp) -> Result {
             }
             Ok(())
         }
+        Some(v1::registry_op::Op::DeleteArtifact(_)) => Ok(()),
         Some(v1::registry_op::Op::Alias(a)) => {
             if a.version == 0 && !a.remove {
                 return Err(bad(

@@ -12,6 +12,8 @@ use tracklab_proto::v1::{self, ModelStage, registry_op::Op};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registry {
     pub models: BTreeMap<String, Model>,
+    /// Deleted artifact versions: (project, name, manifest digest).
+    pub deleted_artifacts: std::collections::BTreeSet<(String, String, String)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +58,14 @@ pub struct RegistryError {
 }
 
 impl Registry {
+    pub fn is_deleted(&self, project: &str, name: &str, digest: &str) -> bool {
+        self.deleted_artifacts.contains(&(
+            project.to_string(),
+            name.to_string(),
+            digest.to_string(),
+        ))
+    }
+
     /// The next version number of `model` (1 for a new model).
     pub fn next_version(&self, model: &str) -> u32 {
         self.models
@@ -101,6 +111,14 @@ impl Registry {
         };
         match &op.op {
             None => Err(err("no operation".into())),
+            Some(Op::DeleteArtifact(d)) => {
+                self.deleted_artifacts.insert((
+                    d.project.clone(),
+                    d.name.clone(),
+                    d.digest.clone(),
+                ));
+                Ok(())
+            }
             Some(Op::Register(r)) => {
                 let model = self
                     .models

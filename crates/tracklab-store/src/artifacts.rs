@@ -194,9 +194,19 @@ impl Store {
             })
             .collect();
         versions.sort_by(|a, b| a.0.cmp(&b.0));
+        // Deleted versions keep their numbers but are not listed, hold no
+        // alias, and are never `latest`.
+        let registry = self.registry()?;
+        let deleted: Vec<bool> = versions
+            .iter()
+            .map(|(_, d, _)| registry.is_deleted(project, name, d))
+            .collect();
         // Each alias goes to the version of its latest claim.
         let mut alias_owner: BTreeMap<String, (LogOrder, usize)> = BTreeMap::new();
         for (i, (_, _, l)) in versions.iter().enumerate() {
+            if deleted[i] {
+                continue;
+            }
             for (order, log) in l {
                 for a in &log.aliases {
                     let newer = alias_owner.get(a).is_none_or(|(o, _)| order > o);
@@ -206,13 +216,14 @@ impl Store {
                 }
             }
         }
-        let n = versions.len();
+        let newest = deleted.iter().rposition(|d| !d);
         Ok(versions
             .into_iter()
             .enumerate()
+            .filter(|(i, _)| !deleted[*i])
             .map(|(i, (first, digest, l))| {
                 let mut aliases: Vec<String> = Vec::new();
-                if i + 1 == n {
+                if Some(i) == newest {
                     aliases.push("latest".into());
                 }
                 aliases.extend(
@@ -308,9 +319,19 @@ impl Store {
     /// saved run files (gc's mark phase).
     pub fn referenced_blobs(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
         let mut out = std::collections::BTreeSet::new();
+        let registry = self.registry()?;
         let _consistent = self.read_gate();
         for kv in self.scan_prefix(&[keys::ARTIFACT_LOG]) {
             let (k, v) = kv?;
+            // `A` project NUL name NUL digest NUL ...: a deleted version's
+            // files count only if another version names them.
+            let mut parts = k[1..].split(|&b| b == 0);
+            let mut field =
+                || String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+            let (project, name, digest) = (field(), field(), field());
+            if registry.is_deleted(&project, &name, &digest) {
+                continue;
+            }
             let log: StoredArtifactLog = decode(&k, &v)?;
             out.extend(
                 log.entries

@@ -356,6 +356,19 @@ class Artifact:
         self._fill(info)
         self._pending = None
 
+    def delete(self, delete_aliases: bool = False) -> None:
+        """Deletes this version: it is no longer listed or readable, its
+        number is not reused, and `tracklab gc` frees the files no other
+        version names. Refused while a registered model points at it."""
+        self._resolve()
+        if self._digest is None or self._project is None:
+            raise ValueError("only a logged artifact version can be deleted")
+        from tracklab._native import NativeQuery
+
+        NativeQuery(str(self._require_data_dir())).delete_artifact(
+            self._project, self._name, self._digest
+        )
+
     def wait(self, timeout: int | None = None) -> Artifact:
         self._resolve()
         return self
