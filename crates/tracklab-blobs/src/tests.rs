@@ -20,8 +20,23 @@ fn the_same_bytes_are_stored_once_under_their_sha256() {
         a.to_hex(),
         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
     );
+    // Storing it again refreshes its time (gc spares young blobs).
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    fs::File::options()
+        .write(true)
+        .open(s.path(&a))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     let (b, _) = s.put_bytes(b"hello").unwrap();
     assert_eq!(a, b);
+    let age = fs::metadata(s.path(&a))
+        .unwrap()
+        .modified()
+        .unwrap()
+        .elapsed()
+        .unwrap();
+    assert!(age.as_secs() < 600, "{age:?}");
     assert_eq!(s.list().unwrap(), vec![a]);
     assert_eq!(s.read(&a).unwrap(), b"hello");
     assert!(

@@ -77,6 +77,13 @@ impl BlobWriter {
         }
         let dest = self.store.path(&digest);
         if fs::metadata(&dest).is_ok_and(|m| m.len() == self.size) {
+            // Already stored. Its time is refreshed: gc spares young blobs,
+            // so one that nothing named until now is safe until the record
+            // that names it arrives.
+            let _ = File::options()
+                .write(true)
+                .open(&dest)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
             return Ok((digest, self.size));
         }
         file.sync_all()
