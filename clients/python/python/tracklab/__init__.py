@@ -183,6 +183,15 @@ def init(
     )
     _state.set_current(new_run)
     new_run._save_requirements()
+    console = _setting(settings, "console") or _env("TRACKLAB_CONSOLE", "WANDB_CONSOLE") or "auto"
+    if str(console).lower() not in ("off", "false", "0"):
+        from tracklab.sdk.console import DEFAULT_MAX_BYTES, Capture
+
+        max_bytes = _setting(settings, "console_max_bytes") or _env("TRACKLAB_CONSOLE_MAX_BYTES")
+        new_run._console = Capture(
+            native.output, int(max_bytes) if max_bytes else DEFAULT_MAX_BYTES
+        )
+        new_run._console.start()
     return new_run
 
 

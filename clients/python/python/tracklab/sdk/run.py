@@ -63,6 +63,8 @@ class Run:
         self._query: NativeQuery | None = None
         self._offline_dir = offline_dir
         self._saved_files: list[str] = []
+        # Console capture (sdk/console.py), set by init().
+        self._console: Any = None
         # Files saved with policy "end"/"live", stored (again) at finish.
         self._end_files: list[tuple[str, Path]] = []
         self._files_root = files_root or Path.cwd()
@@ -321,6 +323,9 @@ class Run:
                 f"artifact {project}/{name}:{version} has type {info['type']!r}, not {type!r}"
             )
         self._native.use_artifact(project, name, info["digest"], role)
+        # Durable before it returns, as wandb's: lineage queries right after
+        # see the use.
+        self._native.sync()
         return Artifact._from_info(info, self._data_dir)
 
     def logged_artifacts(self) -> list[Any]:
@@ -487,6 +492,10 @@ class Run:
         req = getattr(self, "_requirements", None)
         if req is not None:
             req.join()
+        if self._console is not None:
+            # Partial last lines go out before the run ends.
+            self._console.stop()
+            self._console = None
         with self._lock:
             if self._finished:
                 return
