@@ -19,6 +19,7 @@ mod liveness;
 mod query;
 mod registry;
 mod server;
+mod sysstats;
 mod wal;
 
 use std::path::PathBuf;
@@ -55,6 +56,10 @@ struct Args {
     /// whose record is still on its way), in seconds.
     #[arg(long, env = "TRACKLAB_BLOB_GRACE_SECS", default_value_t = 3600)]
     blob_grace_secs: u64,
+    /// How often live runs' system metrics (CPU, memory, disk and network
+    /// of the process tree) are sampled, in ms; 0 turns sampling off.
+    #[arg(long, env = "TRACKLAB_STATS_INTERVAL_MS", default_value_t = 10_000)]
+    stats_interval_ms: u64,
 }
 
 fn default_data_dir() -> anyhow::Result<PathBuf> {
@@ -111,5 +116,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         port: args.port,
         liveness_interval: Duration::from_millis(args.liveness_interval_ms.max(10)),
         cache_bytes: args.cache_mb.max(1) << 20,
+        stats_interval: (args.stats_interval_ms > 0)
+            .then(|| Duration::from_millis(args.stats_interval_ms.max(10))),
     }))
 }

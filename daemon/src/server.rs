@@ -50,6 +50,8 @@ pub struct Options {
     pub port: u16,
     pub liveness_interval: Duration,
     pub cache_bytes: u64,
+    /// System-metrics sampling period (`None`: off).
+    pub stats_interval: Option<Duration>,
 }
 
 /// The content of `daemon.json`, read by clients to find the daemon.
@@ -258,6 +260,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     println!("tracklab-daemon listening on {addr}");
 
     let monitor = tokio::spawn(liveness::monitor(core.clone(), opts.liveness_interval));
+    let sampler = opts
+        .stats_interval
+        .map(|every| tokio::spawn(crate::sysstats::monitor(core.clone(), every)));
 
     let check = TokenCheck::new(&token);
     let interceptor = move |req| check.check(req);
@@ -303,6 +308,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         _ => {}
     }
     monitor.abort();
+    if let Some(s) = sampler {
+        s.abort();
+    }
     core.disconnect_threads();
     let joined = tokio::task::spawn_blocking(move || {
         let _ = wal_thread.join();

@@ -12,3 +12,4 @@ mod logging;
 mod read_during_write;
 mod recovery;
 mod support;
+mod sysstats;
