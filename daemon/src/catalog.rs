@@ -74,10 +74,7 @@ pub fn artifact(core: &Core, req: &GetArtifactRequest) -> Result<v1::ArtifactVer
             req.name, req.project, req.project
         )));
     }
-    let found = core
-        .store
-        .artifact_version(&req.project, &req.name, &req.version)
-        .map_err(store_status)?;
+    let found = tracklab_store::artifacts::pick_version(&versions, &req.version).cloned();
     found.map(version_message).ok_or_else(|| {
         let known: Vec<String> = versions
             .iter()

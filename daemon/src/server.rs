@@ -224,7 +224,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         })?;
     let addr = listener.local_addr()?;
 
-    let blobs = tracklab_blobs::BlobStore::open(&data.blobs_dir())
+    let blobs = tracklab_blobs::BlobStore::open_and_clean(&data.blobs_dir())
         .with_context(|| format!("opening the blob store in {}", data.root().display()))?;
     let core = Arc::new(Core::new(
         data.clone(),

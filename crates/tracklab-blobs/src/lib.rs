@@ -9,8 +9,9 @@
 //!   VERSION                   "1\n"
 //!   sha256/<h0h1>/<hex>       a blob: exactly the bytes whose SHA-256 is <hex>
 //!                             (64 lowercase hex digits; <h0h1> its first two)
-//!   tmp/<random>.part         a write in progress; never read; removed at
-//!                             open once an hour old (a crashed writer's)
+//!   tmp/<random>.part         a write in progress; never read; removed by
+//!                             the daemon's start-up once an hour old (a
+//!                             crashed writer's)
 //! ```
 //!
 //! Writes are crash-safe: bytes go to a file in `tmp/` while they are
@@ -106,7 +107,7 @@ pub struct BlobStore {
 
 impl BlobStore {
     /// Opens (creating if needed) the blob store at `root`
-    /// (`<data_dir>/blobs`), and removes writes a crash left unfinished.
+    /// (`<data_dir>/blobs`).
     /// Several processes may open and write one store at once (each write
     /// has its own temporary file and ends in an atomic rename).
     pub fn open(root: &Path) -> Result<BlobStore, BlobError> {
@@ -133,6 +134,13 @@ impl BlobStore {
             }
             Err(e) => return Err(BlobError::io("reading", &version, e)),
         }
+        Ok(store)
+    }
+
+    /// [`open`](Self::open), then removes writes a crash left unfinished
+    /// (the daemon, at start-up; an SDK writing beside it only opens).
+    pub fn open_and_clean(root: &Path) -> Result<BlobStore, BlobError> {
+        let store = Self::open(root)?;
         store.remove_unfinished()?;
         Ok(store)
     }

@@ -127,7 +127,7 @@ fn an_unfinished_write_is_invisible_and_removed_at_open() {
         .unwrap()
         .path();
     // A young one may be another process's live write: kept.
-    let again = BlobStore::open(&d.path().join("blobs")).unwrap();
+    let again = BlobStore::open_and_clean(&d.path().join("blobs")).unwrap();
     assert!(part.exists());
     // An old one is a crashed write: removed.
     let old = std::time::SystemTime::now() - UNFINISHED_AGE - std::time::Duration::from_secs(5);
@@ -137,7 +137,7 @@ fn an_unfinished_write_is_invisible_and_removed_at_open() {
         .unwrap()
         .set_modified(old)
         .unwrap();
-    let again = BlobStore::open(again.root()).unwrap();
+    let again = BlobStore::open_and_clean(again.root()).unwrap();
     assert_eq!(fs::read_dir(again.root().join("tmp")).unwrap().count(), 0);
     // And an unfinished write that is dropped cleans up at once.
     let mut w = again.writer().unwrap();

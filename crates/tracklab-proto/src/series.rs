@@ -1,8 +1,6 @@
 //! The three forms of a history [`Series`]'s values (see `services.proto`):
 //! packed `floats`, packed `ints`, or general `values`.
 
-use std::borrow::Cow;
-
 use crate::v1::{Series, Value, value::Kind};
 
 impl Series {
@@ -53,21 +51,6 @@ impl Series {
         self.unpack();
         self
     }
-
-    /// The `i`th value, whichever form the series uses.
-    pub fn value(&self, i: usize) -> Option<Cow<'_, Value>> {
-        if let Some(&f) = self.floats.get(i) {
-            return Some(Cow::Owned(Value {
-                kind: Some(Kind::Float(f)),
-            }));
-        }
-        if let Some(&n) = self.ints.get(i) {
-            return Some(Cow::Owned(Value {
-                kind: Some(Kind::Int(n)),
-            }));
-        }
-        self.values.get(i).map(Cow::Borrowed)
-    }
 }
 
 #[cfg(test)]
@@ -98,8 +81,6 @@ mod tests {
         s.pack();
         assert!(s.values.is_empty() && s.ints.is_empty());
         assert_eq!(s.floats.len(), 3);
-        assert_eq!(s.value(0).as_deref(), Some(&floats[0]));
-        assert!(s.value(3).is_none());
         let back = s.unpacked();
         assert_eq!(format!("{:?}", back.values), format!("{floats:?}"));
 
@@ -121,7 +102,6 @@ mod tests {
             s.pack();
             assert!(s.floats.is_empty() && s.ints.is_empty());
             assert_eq!(s.values, values);
-            assert_eq!(s.value(0).as_deref(), Some(&values[0]));
         }
     }
 

@@ -269,18 +269,7 @@ impl Store {
         selector: &str,
     ) -> Result<Option<ArtifactVersion>, StoreError> {
         let versions = self.artifact_versions(project, name)?;
-        let s = if selector.is_empty() {
-            "latest"
-        } else {
-            selector
-        };
-        Ok(versions.into_iter().find(|v| {
-            v.digest == s
-                || v.aliases.iter().any(|a| a == s)
-                || s.strip_prefix('v')
-                    .and_then(|n| n.parse::<u32>().ok())
-                    .is_some_and(|n| n == v.version)
-        }))
+        Ok(pick_version(&versions, selector).cloned())
     }
 
     /// The names of a project's artifacts, sorted.
@@ -345,4 +334,24 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The version a selector names among `versions`: "v3", an alias
+/// ("latest" when empty), or a manifest digest.
+pub fn pick_version<'a>(
+    versions: &'a [ArtifactVersion],
+    selector: &str,
+) -> Option<&'a ArtifactVersion> {
+    let s = if selector.is_empty() {
+        "latest"
+    } else {
+        selector
+    };
+    versions.iter().find(|v| {
+        v.digest == s
+            || v.aliases.iter().any(|a| a == s)
+            || s.strip_prefix('v')
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n == v.version)
+    })
 }
