@@ -70,16 +70,21 @@ fn io(pid: u32) -> (u64, u64) {
     (field("read_bytes:"), field("write_bytes:"))
 }
 
-/// The process tree under `root`: one scan of /proc for parent links.
-fn tree(root: u32) -> Option<Tree> {
-    let mut all = Vec::new();
-    for e in std::fs::read_dir("/proc").ok()?.flatten() {
-        if let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok())
-            && let Some(s) = stat(pid)
-        {
-            all.push(s);
-        }
-    }
+/// Every process's `stat` line, read once per sampling pass.
+type Table = Vec<(u32, u32, u64, u64, u64)>;
+
+fn process_table() -> Table {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter_map(stat)
+        .collect()
+}
+
+/// The process tree under `root`, from the pass's table.
+fn tree(root: u32, all: &Table) -> Option<Tree> {
     if !all.iter().any(|s| s.0 == root) {
         return None;
     }
@@ -87,7 +92,7 @@ fn tree(root: u32) -> Option<Tree> {
     // Parents may be listed after children: repeat until nothing is added.
     loop {
         let before = members.len();
-        for s in &all {
+        for s in all {
             if members.contains(&s.1) {
                 members.insert(s.0);
             }
@@ -170,11 +175,24 @@ fn units() -> (f64, f64) {
     )
 }
 
+/// What one pass reads once for every run.
+struct Machine {
+    table: Table,
+    net: (u64, u64),
+    memory: Option<f64>,
+    hz: f64,
+    page: f64,
+}
+
 /// One sample of one run's tree; `None` when the process is gone.
-fn sample(pid: u32, prev: &mut HashMap<String, Prev>, run_id: &str) -> Option<Vec<v1::Item>> {
-    let (hz, page) = units();
-    let t = tree(pid)?;
-    let net = network();
+fn sample(
+    pid: u32,
+    m: &Machine,
+    prev: &mut HashMap<String, Prev>,
+    run_id: &str,
+) -> Option<Vec<v1::Item>> {
+    let (hz, page, net) = (m.hz, m.page, m.net);
+    let t = tree(pid, &m.table)?;
     let now = Instant::now();
     let p = prev.entry(run_id.to_string()).or_insert(Prev {
         at: now,
@@ -204,8 +222,8 @@ fn sample(pid: u32, prev: &mut HashMap<String, Prev>, run_id: &str) -> Option<Ve
         let cpu = t.cpu_ticks.saturating_sub(p.cpu_ticks) as f64 / hz / secs * 100.0;
         items.insert(0, item("cpu", cpu));
     }
-    if let Some(m) = memory_percent() {
-        items.push(item("memory", m));
+    if let Some(mem) = m.memory {
+        items.push(item("memory", mem));
     }
     p.at = now;
     p.cpu_ticks = t.cpu_ticks;
@@ -230,11 +248,24 @@ pub async fn monitor(core: Arc<Core>, interval: Duration) {
             .map(|r| (r.state.run_id().to_string(), r.state.pid()))
             .collect();
         prev.retain(|id, _| live.iter().any(|(l, _)| l == id));
+        if live.is_empty() {
+            continue;
+        }
         let mut taken = std::mem::take(&mut prev);
         let (samples, back) = match tokio::task::spawn_blocking(move || {
+            let (hz, page) = units();
+            let machine = Machine {
+                table: process_table(),
+                net: network(),
+                memory: memory_percent(),
+                hz,
+                page,
+            };
             let samples: Vec<(String, Vec<v1::Item>)> = live
                 .iter()
-                .filter_map(|(id, pid)| sample(*pid, &mut taken, id).map(|s| (id.clone(), s)))
+                .filter_map(|(id, pid)| {
+                    sample(*pid, &machine, &mut taken, id).map(|s| (id.clone(), s))
+                })
                 .collect();
             (samples, taken)
         })
