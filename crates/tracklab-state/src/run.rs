@@ -169,6 +169,14 @@ impl RunState {
             .filter(|d| !d.is_empty())
     }
 
+    /// A stored file's blob: (digest, size), if `path` was stored with bytes.
+    pub fn stored_file(&self, path: &str) -> Option<(&str, u64)> {
+        self.files
+            .get(path)
+            .filter(|f| !f.digest.is_empty())
+            .map(|f| (f.digest.as_str(), f.size))
+    }
+
     /// Whether a `RunStart` has been applied.
     pub fn started(&self) -> bool {
         self.status != Status::NotStarted

@@ -8,6 +8,7 @@ mod assets;
 mod auth;
 mod catalog;
 mod events;
+mod files;
 mod params;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub fn router(core: Arc<Core>, token: &str) -> Router {
         .route("/api/v1/runs/{id}", get(api::run).patch(api::patch_run))
         .route("/api/v1/runs/{id}/history", get(api::history))
         .route("/api/v1/runs/{id}/console", get(api::console))
+        .route("/api/v1/runs/{id}/files/{*path}", get(files::run_file))
         .route("/api/v1/compare", get(api::compare))
         .route("/api/v1/artifacts", get(catalog::artifacts))
         .route("/api/v1/runs/{id}/artifacts", get(catalog::run_artifacts))
