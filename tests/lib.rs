@@ -47,6 +47,15 @@ impl Daemon {
 
     /// Starts a daemon; on failure returns its stderr.
     pub fn try_start(dir: &Path, extra: &[&str]) -> Result<Daemon, String> {
+        Self::try_start_env(dir, extra, &[])
+    }
+
+    /// Starts a daemon with extra environment variables.
+    pub fn try_start_env(
+        dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Daemon, String> {
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -64,6 +73,7 @@ impl Daemon {
                 "100",
             ])
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()

@@ -13,6 +13,7 @@ mod blobs;
 mod catalog;
 mod core;
 mod gc;
+mod gpu;
 mod http;
 mod ingest;
 mod liveness;

@@ -15,8 +15,9 @@
 //! | `disk.in`, `disk.out` | bytes the process tree read / wrote since the run's first sample, MiB |
 //! | `network.recv`, `network.sent` | bytes the machine's interfaces (not `lo`) received / sent since the first sample |
 //!
-//! No GPU metrics yet (NVML, loaded when present, is the next step). Linux
-//! only: elsewhere there is no `/proc` and nothing is sampled.
+//! and, when an NVIDIA driver is there, `gpu.<i>.*` for every GPU of the
+//! machine (`crate::gpu`, NVML loaded at run time). Linux only: elsewhere
+//! there is no `/proc` and nothing is sampled.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use tracklab_proto::v1::record::Payload;
 use tracklab_proto::v1::{self, RunState, value::Kind};
 
 use crate::core::Core;
+use crate::gpu::Nvml;
 use crate::liveness::{is_local, local_host};
 
 /// What one run's previous sample saw.
@@ -180,6 +182,7 @@ struct Machine {
     table: Table,
     net: (u64, u64),
     memory: Option<f64>,
+    gpu: Vec<(String, f64)>,
     hz: f64,
     page: f64,
 }
@@ -225,6 +228,7 @@ fn sample(
     if let Some(mem) = m.memory {
         items.push(item("memory", mem));
     }
+    items.extend(m.gpu.iter().map(|(name, v)| item(name, *v)));
     p.at = now;
     p.cpu_ticks = t.cpu_ticks;
     Some(items)
@@ -234,6 +238,17 @@ fn sample(
 pub async fn monitor(core: Arc<Core>, interval: Duration) {
     let local = local_host();
     let mut prev: HashMap<String, Prev> = HashMap::new();
+    let gpu: Option<Arc<Nvml>> = match tokio::task::spawn_blocking(Nvml::load).await {
+        Ok(Ok(nvml)) => {
+            tracing::info!(gpus = nvml.device_count(), "GPU metrics through NVML");
+            Some(Arc::new(nvml))
+        }
+        Ok(Err(why)) => {
+            tracing::debug!(why, "no GPU metrics");
+            None
+        }
+        Err(_) => None,
+    };
     loop {
         tokio::time::sleep(interval).await;
         let live: Vec<(String, u32)> = core
@@ -252,12 +267,14 @@ pub async fn monitor(core: Arc<Core>, interval: Duration) {
             continue;
         }
         let mut taken = std::mem::take(&mut prev);
+        let gpu = gpu.clone();
         let (samples, back) = match tokio::task::spawn_blocking(move || {
             let (hz, page) = units();
             let machine = Machine {
                 table: process_table(),
                 net: network(),
                 memory: memory_percent(),
+                gpu: gpu.map(|g| g.sample()).unwrap_or_default(),
                 hz,
                 page,
             };

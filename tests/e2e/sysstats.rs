@@ -69,3 +69,60 @@ async fn a_live_runs_process_tree_is_sampled_until_it_ends() {
     let later = points(&conn, "sys", "system/proc.memory.rssMB").await.len();
     assert_eq!(at_end, later, "sampling stopped with the run");
 }
+
+/// GPU metrics through NVML: the daemon loads the library named by
+/// TRACKLAB_NVML_LIB (here a stand-in built from fake_nvml.c with two GPUs)
+/// and records wandb's `gpu.<i>.*` names for a live run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gpu_metrics_come_from_nvml_when_it_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = tmp.path().join("libnvidia-ml.so.1");
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/e2e/fake_nvml.c");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let built = std::process::Command::new(&cc)
+        .args(["-shared", "-fPIC", "-O1", "-o"])
+        .arg(&lib)
+        .arg(src)
+        .status()
+        .unwrap_or_else(|e| panic!("running {cc} to build the NVML stand-in: {e}"));
+    assert!(built.success(), "{cc} failed to build {src}");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let d = Daemon::try_start_env(
+        &data,
+        &["--stats-interval-ms", "100"],
+        &[("TRACKLAB_NVML_LIB", lib.to_str().unwrap())],
+    )
+    .unwrap();
+    let mut opts = start_opts("gpu", "e2e");
+    opts.start.pid = std::process::id();
+    let mut run = Run::start(d.target(), opts).await.unwrap();
+    let conn = d.connect().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while points(&conn, "gpu", "system/gpu.1.temp").await.len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "no GPU samples");
+        run.log(vec![float("x", 1.0)], None, None).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let last = |v: Vec<(i64, f64)>| v.last().map(|p| p.1);
+    for (key, want) in [
+        ("system/gpu.0.gpu", 40.0),
+        ("system/gpu.1.gpu", 42.0),
+        ("system/gpu.0.memory", 17.0),
+        ("system/gpu.0.memoryAllocated", 25.0),
+        ("system/gpu.0.memoryAllocatedBytes", (2u64 << 30) as f64),
+        ("system/gpu.0.temp", 60.0),
+        ("system/gpu.1.temp", 61.0),
+        ("system/gpu.0.powerWatts", 150.0),
+        ("system/gpu.0.powerPercent", 50.0),
+    ] {
+        assert_eq!(last(points(&conn, "gpu", key).await), Some(want), "{key}");
+    }
+    // GPU 1 has no power reading: that name is absent, the rest are there.
+    assert!(
+        points(&conn, "gpu", "system/gpu.1.powerWatts")
+            .await
+            .is_empty()
+    );
+    run.finish(0).await.unwrap();
+}
