@@ -40,6 +40,8 @@ pub struct Core {
     /// Registry changes one at a time (version numbers are read, then
     /// appended).
     pub registry_lock: tokio::sync::Mutex<()>,
+    /// One sweep decision at a time (two agents never get one grid point).
+    pub sweeps_lock: tokio::sync::Mutex<()>,
     pub started: Instant,
     pub address: String,
     /// Group commits made durable so far.
@@ -79,6 +81,7 @@ impl Core {
             store,
             blobs,
             registry_lock: tokio::sync::Mutex::new(()),
+            sweeps_lock: tokio::sync::Mutex::new(()),
             started: Instant::now(),
             address,
             durable_position: AtomicU64::new(0),
@@ -286,13 +289,17 @@ impl Core {
             .cloned()
     }
 
-    /// Every run, except the daemon's model-registry log.
+    /// Every run, except the daemon's own logs (model registry, sweeps).
     pub fn all_runs(&self) -> Vec<Arc<StoredRun>> {
         self.runs
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .values()
-            .filter(|r| r.state.run_id() != tracklab_state::artifact::REGISTRY_RUN_ID)
+            .filter(|r| {
+                let id = r.state.run_id();
+                id != tracklab_state::artifact::REGISTRY_RUN_ID
+                    && id != tracklab_state::sweep::SWEEPS_RUN_ID
+            })
             .cloned()
             .collect()
     }

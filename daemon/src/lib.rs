@@ -20,6 +20,7 @@ mod liveness;
 mod query;
 mod registry;
 mod server;
+mod sweeps;
 mod sysstats;
 mod wal;
 

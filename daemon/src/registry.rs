@@ -13,12 +13,15 @@ use tracklab_state::artifact::{REGISTRY_RUN_ID, validate_registry_op};
 use crate::catalog::{model_message, registry};
 use crate::core::{Core, now_us};
 
-/// The registry log's first two records: idempotent (writer 0, seq 1-2),
-/// so sending them again is a duplicate.
-async fn ensure_log(core: &Arc<Core>) -> Result<(), Status> {
+/// A daemon log's first two records (start and end, writer 0, seq 1-2):
+/// idempotent, so sending them again is a duplicate.
+pub async fn ensure_daemon_log(core: &Arc<Core>, run_id: &str, name: &str) -> Result<(), Status> {
+    if core.run(run_id).is_some_and(|r| r.state.exited()) {
+        return Ok(());
+    }
     let ts = now_us();
     let rec = |seq, payload| v1::Record {
-        run_id: REGISTRY_RUN_ID.to_string(),
+        run_id: run_id.to_string(),
         writer_id: 0,
         seq,
         timestamp_us: ts,
@@ -28,8 +31,8 @@ async fn ensure_log(core: &Arc<Core>) -> Result<(), Status> {
         rec(
             1,
             Payload::RunStart(v1::RunStart {
-                project: REGISTRY_RUN_ID.to_string(),
-                name: "model registry".to_string(),
+                project: run_id.to_string(),
+                name: name.to_string(),
                 ..Default::default()
             }),
         ),
@@ -43,7 +46,11 @@ async fn ensure_log(core: &Arc<Core>) -> Result<(), Status> {
     ];
     core.write(records)?
         .await
-        .map_err(|_| Status::unavailable("the daemon stopped before the registry log was created"))?
+        .map_err(|_| {
+            Status::unavailable(format!(
+                "the daemon stopped before its {name} log was created"
+            ))
+        })?
         .map_err(Status::from)?;
     Ok(())
 }
@@ -103,7 +110,7 @@ pub async fn change(core: &Arc<Core>, mut op: RegistryOp) -> Result<ModelInfo, S
         }
     }
     validate_registry_op(&op).map_err(|e| Status::invalid_argument(e.to_string()))?;
-    ensure_log(core).await?;
+    ensure_daemon_log(core, REGISTRY_RUN_ID, "model registry").await?;
     core.append(REGISTRY_RUN_ID, vec![Payload::Registry(op)])
         .await?;
     let reg = registry(core).await?;
@@ -145,7 +152,7 @@ pub async fn delete_artifact(
         })),
     };
     validate_registry_op(&op).map_err(|e| Status::invalid_argument(e.to_string()))?;
-    ensure_log(core).await?;
+    ensure_daemon_log(core, REGISTRY_RUN_ID, "model registry").await?;
     core.append(REGISTRY_RUN_ID, vec![Payload::Registry(op)])
         .await?;
     core.wait_applied().await?;

@@ -26,6 +26,7 @@ use tracklab_proto::v1::admin_server::AdminServer;
 use tracklab_proto::v1::blobs_server::BlobsServer;
 use tracklab_proto::v1::ingest_server::IngestServer;
 use tracklab_proto::v1::query_server::QueryServer;
+use tracklab_proto::v1::sweeps_server::SweepsServer;
 use tracklab_store::replay::{self, scan_problems};
 use tracklab_store::{Applier, DataDir, Store};
 
@@ -275,6 +276,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let blobs = BlobsServer::new(crate::blobs::BlobsService { core: core.clone() })
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let sweeps = SweepsServer::new(crate::sweeps::SweepsService { core: core.clone() });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // One port: gRPC services by their paths, every other path (HTTP/1.1
     // included, for browsers) to the dashboard's router.
@@ -282,7 +284,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .add_service(InterceptedService::new(ingest, interceptor.clone()))
         .add_service(InterceptedService::new(query, interceptor.clone()))
         .add_service(InterceptedService::new(admin, interceptor.clone()))
-        .add_service(InterceptedService::new(blobs, interceptor));
+        .add_service(InterceptedService::new(blobs, interceptor.clone()))
+        .add_service(InterceptedService::new(sweeps, interceptor));
     let server = tokio::spawn(
         tonic::transport::Server::builder()
             .accept_http1(true)

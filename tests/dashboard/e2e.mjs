@@ -4,7 +4,9 @@
 // with data, the config), a comparison of two runs, a chart that updates
 // live while its run logs, requests without the token refused, and a
 // pretrain -> sft -> rl chain: the model registry, a model's stage history,
-// the lineage graph and a run's artifacts.
+// the lineage graph and a run's artifacts, and a run's media (images with a
+// step slider, a sortable table, a histogram over steps, audio, sandboxed
+// html and a plot chart).
 // Screenshots go to $SCREENSHOTS (default target/dashboard-screenshots).
 //
 // Run by tests/dashboard.sh, which installs Chromium and this package.
@@ -77,10 +79,10 @@ async function waitReady(page) {
   await page.waitForFunction(() => document.body.dataset.ready === "1", null, { timeout: 30_000 });
 }
 
-/** Pixels of a canvas that are not blank: a chart that drew lines has many. */
+/** Pixels of a canvas (the element or the first inside it) that are not blank: a chart that drew lines has many. */
 async function inkedPixels(locator) {
   return locator.evaluate((el) => {
-    const canvas = el.querySelector("canvas");
+    const canvas = el.tagName === "CANVAS" ? el : el.querySelector("canvas");
     if (!canvas) return -1;
     const ctx = canvas.getContext("2d");
     const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
@@ -104,8 +106,9 @@ async function main() {
   const addr = await startDaemon();
   const token = readFileSync(join(data, "token"), "utf8").trim();
   const base = `http://${addr}`;
-  // The chain first: project "dash" stays the most recently active one.
+  // The chain and the media run first: project "dash" stays the most recently active one.
   execFileSync(python, [join(here, "log_runs.py"), "chain"], { env, stdio: "inherit" });
+  execFileSync(python, [join(here, "log_runs.py"), "media"], { env, stdio: "inherit" });
   execFileSync(python, [join(here, "log_runs.py"), "fixed"], { env, stdio: "inherit" });
   const live = spawn(python, [join(here, "log_runs.py"), "live"], {
     env,
@@ -444,6 +447,94 @@ async function main() {
     await page.getByTestId("run-page").waitFor();
     await waitReady(page);
     check(await page.getByTestId("artifacts").isHidden(), "the section is hidden");
+  });
+
+  await step("a run's media: images over steps, a table, a histogram, audio, html and a chart", async () => {
+    await page.goto(`${base}/#/run/media1`);
+    await page.getByTestId("run-page").waitFor();
+    await waitReady(page);
+    const panel = (key) => page.locator(`[data-testid="media-panel"][data-key="${key}"]`);
+    const loaded = (key) =>
+      page.waitForFunction(
+        (key) => document.querySelector(`[data-testid="media-panel"][data-key="${key}"]`)?.dataset.loaded === "1",
+        key,
+      );
+    check(
+      (await page.locator('[data-testid="chart"][data-metric="samples"]').count()) === 0,
+      "a media key gets no line chart",
+    );
+    check((await page.locator('[data-testid="chart"][data-metric="loss"]').count()) === 1, "loss is still charted");
+
+    // Image: 3 steps, the newest shown; the slider goes back to step 0.
+    const samples = panel("samples");
+    check((await samples.getAttribute("data-type")) === "image-file", "samples is an image panel");
+    check((await samples.getAttribute("data-steps")) === "3", `3 image steps: ${await samples.getAttribute("data-steps")}`);
+    check((await samples.getAttribute("data-step")) === "2", "the newest step is shown first");
+    const img = samples.getByTestId("media-image");
+    const natural = () =>
+      img.evaluate((i) =>
+        i.complete ? i.naturalWidth : new Promise((ok) => i.addEventListener("load", () => ok(i.naturalWidth), { once: true })),
+      );
+    check((await natural()) === 8, "the image loads 8 pixels wide");
+    const src2 = await img.getAttribute("src");
+    check(src2.includes("/api/v1/runs/media1/files/media/"), `the image comes from the run's files: ${src2}`);
+    check((await samples.innerText()).includes("sample at step 2"), "the caption is shown");
+    await samples.getByTestId("media-step").fill("0");
+    await loaded("samples");
+    check((await samples.getAttribute("data-step")) === "0", "the slider shows step 0");
+    const src0 = await img.getAttribute("src");
+    check(src0 !== src2, `the slider changes the image: ${src0}`);
+    check((await natural()) === 8, "step 0's image loads too");
+    check((await samples.innerText()).includes("sample at step 0"), "with its caption");
+
+    // Table: rows as logged; a header click sorts (numbers as numbers).
+    await loaded("predictions");
+    const table = panel("predictions").getByTestId("media-table");
+    const column = (i) =>
+      table.evaluate((t, i) => [...t.querySelectorAll("tbody tr")].map((r) => r.children[i].textContent), i);
+    check(JSON.stringify(await column(0)) === '["3","1","10","2"]', `rows as logged: ${await column(0)}`);
+    await table.locator('th[data-col="0"]').click();
+    check(JSON.stringify(await column(0)) === '["1","2","3","10"]', `sorted by id: ${await column(0)}`);
+    await table.locator('th[data-col="0"]').click();
+    check(JSON.stringify(await column(0)) === '["10","3","2","1"]', `id descending: ${await column(0)}`);
+    await table.locator('th[data-col="1"]').click();
+    check(JSON.stringify(await column(1)) === '["ant","bee","cat","dog"]', `sorted by label: ${await column(1)}`);
+
+    // Histogram: one heatmap row per step, and the latest step's bars.
+    const heat = panel("weights").getByTestId("histogram-heatmap");
+    check((await heat.getAttribute("data-steps")) === "5", `5 histogram steps: ${await heat.getAttribute("data-steps")}`);
+    check((await inkedPixels(heat)) > 500, "the heatmap is drawn");
+    check((await inkedPixels(panel("weights").getByTestId("histogram-bars"))) > 200, "the latest step's bars are drawn");
+
+    // Audio: a player whose file the browser can read.
+    const audio = panel("tone").getByTestId("media-audio");
+    check((await audio.count()) === 1, "an audio element");
+    const duration = await audio.evaluate((a) =>
+      a.readyState >= 1
+        ? a.duration
+        : new Promise((ok) => {
+            a.addEventListener("loadedmetadata", () => ok(a.duration), { once: true });
+            a.addEventListener("error", () => ok(-1), { once: true });
+            a.load();
+          }),
+    );
+    check(Math.abs(duration - 0.5) < 0.05, `the audio lasts 0.5 s: ${duration}`);
+
+    // Html: a sandboxed frame (no scripts, no same-origin) showing the page.
+    const frame = panel("page").getByTestId("media-html");
+    check((await frame.getAttribute("sandbox")) === "", `the iframe is fully sandboxed: ${await frame.getAttribute("sandbox")}`);
+    const inner = page.frameLocator('[data-testid="media-panel"][data-key="page"] iframe');
+    check((await inner.locator("h1").innerText()) === "Media page", "the html is shown in the frame");
+
+    // plot.line: a uPlot chart of the table's 10 points.
+    await loaded("curve");
+    const chart = panel("curve").getByTestId("media-chart");
+    check((await chart.getAttribute("data-points")) === "10", `10 points plotted: ${await chart.getAttribute("data-points")}`);
+    check((await inkedPixels(chart)) > 300, "the plot chart is drawn");
+
+    const summary = await page.getByTestId("summary").innerText();
+    check(summary.includes("image 8×8") && !summary.includes("_type"), `media shown briefly in the summary: ${summary}`);
+    await page.screenshot({ path: join(shots, "run-media.png"), fullPage: true });
   });
 
   check(errors.length === 0, `errors in the page: ${errors.join("; ")}`);

@@ -9,6 +9,9 @@ points at the test's daemon).
     python log_runs.py fixed   # four ended runs in project "dash"
     python log_runs.py live    # one running run: "more" on stdin logs 50
                                # more steps, "finish" ends it
+    python log_runs.py media   # run "media1" in project "media": an Image
+                               # at steps 0-2, a Table, a Histogram over 5
+                               # steps, an Html, an Audio and a plot.line
 """
 
 from __future__ import annotations
@@ -121,5 +124,48 @@ def live() -> None:
     print("finished", flush=True)
 
 
+def media() -> None:
+    """Media of every kind the run page draws (keys as the e2e test expects)."""
+    import numpy as np
+
+    run = tracklab.init(project="media", id="media1", name="media-run")
+    rng = np.random.default_rng(0)
+    ramp = np.arange(8, dtype=np.uint8) * 32
+    for step in range(5):
+        row: dict = {
+            "loss": 1.0 / (step + 1),
+            "weights": tracklab.Histogram(rng.normal(step * 0.5, 1.0, size=500)),
+        }
+        if step < 3:
+            # 8x8 RGB, a different picture at each step.
+            img = np.zeros((8, 8, 3), dtype=np.uint8)
+            img[:, :, 0] = ramp[None, :]
+            img[:, :, 1] = ramp[:, None]
+            img[:, :, 2] = 100 * step
+            row["samples"] = tracklab.Image(img, caption=f"sample at step {step}")
+        if step == 2:
+            # Inserted out of order: "id" sorts 1, 2, 3, 10 as numbers.
+            row["predictions"] = tracklab.Table(
+                columns=["id", "label", "score"],
+                data=[
+                    [3, "cat", 0.5],
+                    [1, "dog", 0.9],
+                    [10, "ant", 0.1],
+                    [2, "bee", 0.7],
+                ],
+            )
+        if step == 4:
+            row["page"] = tracklab.Html("<h1>Media page</h1><p>logged as html</p>")
+            t = np.arange(4000) / 8000
+            tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            row["tone"] = tracklab.Audio(tone, sample_rate=8000, caption="440 Hz")
+            squares = tracklab.Table(
+                columns=["x", "y"], data=[[i, i * i] for i in range(10)]
+            )
+            row["curve"] = tracklab.plot.line(squares, "x", "y", title="squares")
+        run.log(row)
+    run.finish()
+
+
 if __name__ == "__main__":
-    {"chain": chain, "fixed": fixed, "live": live}[sys.argv[1]]()
+    {"chain": chain, "fixed": fixed, "live": live, "media": media}[sys.argv[1]]()

@@ -173,6 +173,7 @@ pub fn describe(p: Option<&Payload>) -> (&'static str, String) {
             ),
         ),
         Some(Payload::Registry(r)) => ("registry", format!("model={} {:?}", r.model, r.op)),
+        Some(Payload::Sweep(s)) => ("sweep", format!("sweep={} {:?}", s.sweep_id, s.op)),
     }
 }
 

@@ -7,6 +7,7 @@ mod offline;
 mod query;
 mod run;
 mod runtime;
+mod sweeps;
 
 use pyo3::prelude::*;
 
@@ -24,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_daemon, m)?)?;
     m.add_class::<run::NativeRun>()?;
     m.add_class::<query::NativeQuery>()?;
+    m.add_class::<sweeps::NativeSweeps>()?;
     errors::register(m)?;
     catalog::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

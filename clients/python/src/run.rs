@@ -115,6 +115,7 @@ fn run_start(
         pid: std::process::id(),
         resume: resume_mode(get(start, "resume")?)?,
         fork_from,
+        sweep_id: get(start, "sweep_id")?.unwrap_or_default(),
     })
 }
 

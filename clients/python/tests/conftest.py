@@ -122,3 +122,22 @@ def run_script(code: str, env_dir: Path, **kwargs: object) -> subprocess.Popen[s
         text=True,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def http_get(data_dir: Path, path: str) -> tuple[int, dict[str, str], bytes]:
+    """GET from the daemon's dashboard API with its token: (status,
+    lower-cased headers, body)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    info = json.loads((data_dir / "daemon.json").read_text())
+    token = (data_dir / "token").read_text().strip()
+    req = urllib.request.Request(
+        f"http://{info['address']}{path}", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()

@@ -11,6 +11,7 @@ use tracklab_proto::v1::admin_client::AdminClient;
 use tracklab_proto::v1::blobs_client::BlobsClient;
 use tracklab_proto::v1::ingest_client::IngestClient;
 use tracklab_proto::v1::query_client::QueryClient;
+use tracklab_proto::v1::sweeps_client::SweepsClient;
 
 use crate::ClientError;
 
@@ -138,6 +139,10 @@ impl Connection {
     pub fn ingest(&self) -> IngestClient<Authed> {
         IngestClient::with_interceptor(self.channel.clone(), self.auth.clone())
             .max_encoding_message_size(64 << 20)
+    }
+
+    pub fn sweeps(&self) -> SweepsClient<Authed> {
+        SweepsClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }
 
     pub fn blobs(&self) -> BlobsClient<Authed> {

@@ -239,6 +239,13 @@ pub fn apply(state: &mut RunState, record: &v1::Record) -> Applied {
         // started and ended at once): the store applies them; they are no
         // run activity.
         Some(Payload::Registry(_)) => {}
+        // Sweep records (the daemon's sweeps log, started and ended at
+        // once, like the registry's) apply at any time.
+        Some(Payload::Sweep(op)) => {
+            if let Some(why) = crate::sweep::apply(&mut state.sweeps, op, record.timestamp_us) {
+                cx.warn(warning_kind::INVALID, why);
+            }
+        }
         // The daemon (writer 0) may end an exited run again with another
         // state: `tracklab runs set-state`.
         Some(Payload::Exit(e)) if state.exited() && record.writer_id == 0 => {
@@ -347,7 +354,7 @@ pub fn apply(state: &mut RunState, record: &v1::Record) -> Applied {
                     });
                 }
                 // Matched above.
-                Payload::Registry(_) => {}
+                Payload::Registry(_) | Payload::Sweep(_) => {}
             }
         }
     }
@@ -395,6 +402,7 @@ fn metadata(start: &v1::RunStart) -> Metadata {
         user: start.user.clone(),
         pid: start.pid,
         fork_from: start.fork_from.as_ref().map(|f| (f.run_id.clone(), f.step)),
+        sweep_id: start.sweep_id.clone(),
         deleted: false,
     }
 }

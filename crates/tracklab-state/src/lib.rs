@@ -32,6 +32,7 @@ mod pathmap;
 pub mod registry;
 mod run;
 mod summary;
+pub mod sweep;
 pub mod validate;
 mod value;
 

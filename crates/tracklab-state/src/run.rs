@@ -61,6 +61,8 @@ pub(crate) struct Metadata {
     pub user: String,
     pub pid: u32,
     pub fork_from: Option<(String, i64)>,
+    /// The sweep that started the run, or empty.
+    pub sweep_id: String,
     /// Soft-deleted (`RunUpdate.deleted`); a resume restores the run.
     pub deleted: bool,
 }
@@ -115,6 +117,8 @@ pub struct RunState {
     pub(crate) logged_artifacts: Vec<ArtifactLink>,
     pub(crate) used_artifacts: Vec<ArtifactLink>,
     pub(crate) warnings: VecDeque<Warning>,
+    /// Sweeps, by id (only the daemon's sweeps log has any).
+    pub(crate) sweeps: BTreeMap<String, crate::sweep::Sweep>,
 }
 
 impl RunState {
@@ -144,6 +148,7 @@ impl RunState {
             logged_artifacts: Vec::new(),
             used_artifacts: Vec::new(),
             warnings: VecDeque::new(),
+            sweeps: BTreeMap::new(),
         }
     }
 
@@ -175,6 +180,16 @@ impl RunState {
             .get(path)
             .filter(|f| !f.digest.is_empty())
             .map(|f| (f.digest.as_str(), f.size))
+    }
+
+    /// The sweep that started this run, or "".
+    pub fn sweep_id(&self) -> &str {
+        &self.meta.sweep_id
+    }
+
+    /// The sweeps the daemon's sweeps log holds.
+    pub fn sweeps(&self) -> &BTreeMap<String, crate::sweep::Sweep> {
+        &self.sweeps
     }
 
     /// Whether a `RunStart` has been applied.
@@ -340,6 +355,7 @@ impl RunState {
             }),
             starting_step: self.starting_step,
             deleted: m.deleted,
+            sweep_id: m.sweep_id.clone(),
         }
     }
 

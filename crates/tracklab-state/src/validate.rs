@@ -116,6 +116,7 @@ pub fn validate_payload(payload: &Payload) -> Result {
         Payload::Artifact(a) => crate::artifact::validate_artifact_log(a),
         Payload::UseArtifact(u) => crate::artifact::validate_artifact_use(u),
         Payload::Registry(op) => crate::artifact::validate_registry_op(op),
+        Payload::Sweep(op) => crate::sweep::validate_sweep_op(op),
     }
 }
 
@@ -129,6 +130,12 @@ pub fn validate_client_record(rec: &v1::Record) -> Result {
         return Err(bad(
             "run_id",
             format!("run id {:?} is reserved for the model registry", rec.run_id),
+        ));
+    }
+    if rec.run_id == crate::sweep::SWEEPS_RUN_ID {
+        return Err(bad(
+            "run_id",
+            format!("run id {:?} is reserved for sweeps", rec.run_id),
         ));
     }
     if let Some(p) = &rec.payload {
@@ -146,6 +153,12 @@ pub fn validate_client_payload(payload: &Payload) -> Result {
 
 /// Fields only the daemon may set.
 fn daemon_only(payload: &Payload) -> Result {
+    if let Payload::Sweep(_) = payload {
+        return Err(bad(
+            "payload.sweep",
+            "sweep records are made by the daemon (the Sweeps service), not sent as records",
+        ));
+    }
     if let Payload::Registry(_) = payload {
         return Err(bad(
             "payload.registry",
@@ -290,6 +303,14 @@ fn run_start(s: &v1::RunStart) -> Result {
     max_bytes(&f("notes"), &s.notes, MAX_NOTES_BYTES)?;
     count(&f("config"), s.config.len())?;
     items(&f("config"), &s.config, false)?;
+    if !s.sweep_id.is_empty() {
+        validate_file_name(
+            &f("sweep_id"),
+            "sweep id",
+            &s.sweep_id,
+            crate::sweep::MAX_SWEEP_ID_CHARS,
+        )?;
+    }
     for (name, value) in [
         ("host", &s.host),
         ("program", &s.program),

@@ -1,7 +1,8 @@
 //! sled key layout of the store (one tree, prefix per kind of entry).
 //!
-//! Store format version 3 (2 added the run's `deleted` flag to its state;
-//! 3 added artifacts, the model registry and saved files' digests; a store
+//! Store format version 4 (2 added the run's `deleted` flag to its state;
+//! 3 added artifacts, the model registry and saved files' digests; 4 added
+//! sweeps to the run state and a run's sweep id; a store
 //! of another version is moved aside and rebuilt from the logs). Run ids and series keys never contain a NUL byte
 //! (validation rejects control characters), so NUL separates fields.
 //!
@@ -38,7 +39,7 @@ impl Namespace {
 }
 
 pub const VERSION_KEY: &[u8] = b"V";
-pub const STORE_FORMAT_VERSION: u32 = 3;
+pub const STORE_FORMAT_VERSION: u32 = 4;
 
 pub const REGISTRY_KEY: &[u8] = b"G";
 

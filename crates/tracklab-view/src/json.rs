@@ -65,6 +65,7 @@ pub fn run_header(r: &RunInfo) -> Map<String, Json> {
         "steps": r.history_rows,
         "group": r.group,
         "job_type": r.job_type,
+        "sweep": r.sweep_id,
         "tags": r.tags,
         "notes": r.notes,
         "deleted": r.deleted,

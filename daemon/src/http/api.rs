@@ -207,11 +207,16 @@ pub async fn patch_run(
     run_document(&st, &id).await
 }
 
-/// A value for a chart: a number, a NaN/inf string, or null.
+/// A value for a chart: a number, a NaN/inf string, a media reference (an
+/// object with `_type`), or null.
 fn point(v: &tracklab_proto::v1::Value) -> J {
-    match v.kind {
+    match &v.kind {
         Some(Kind::Float(_)) | Some(Kind::Int(_)) => value_to_json(v),
-        Some(Kind::Bool(b)) => json!(u8::from(b)),
+        Some(Kind::Bool(b)) => json!(u8::from(*b)),
+        Some(Kind::Json(text)) if text.contains("\"_type\"") => match value_to_json(v) {
+            J::Object(m) if m.get("_type").is_some_and(J::is_string) => J::Object(m),
+            _ => J::Null,
+        },
         _ => J::Null,
     }
 }

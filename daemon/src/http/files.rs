@@ -103,8 +103,14 @@ mod tests {
     fn types_come_from_the_extension() {
         assert_eq!(content_type("media/images/a_1_ff.png"), "image/png");
         assert_eq!(content_type("x/y.JPEG"), "image/jpeg");
-        assert_eq!(content_type("media/html/p.html"), "text/html; charset=utf-8");
-        assert_eq!(content_type("media/tables/t.table.json"), "application/json");
+        assert_eq!(
+            content_type("media/html/p.html"),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(
+            content_type("media/tables/t.table.json"),
+            "application/json"
+        );
         assert_eq!(content_type("noext"), "application/octet-stream");
     }
 }

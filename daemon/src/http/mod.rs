@@ -10,6 +10,7 @@ mod catalog;
 mod events;
 mod files;
 mod params;
+mod sweeps;
 
 use std::sync::Arc;
 
@@ -52,6 +53,8 @@ pub fn router(core: Arc<Core>, token: &str) -> Router {
         .route("/api/v1/models", get(catalog::all_models))
         .route("/api/v1/models/{name}", get(catalog::one_model))
         .route("/api/v1/lineage", get(catalog::lineage))
+        .route("/api/v1/sweeps", get(sweeps::all))
+        .route("/api/v1/sweeps/{id}", get(sweeps::one))
         .route("/api/v1/events", get(events::events))
         .fallback(fallback)
         .with_state(st)

@@ -221,8 +221,8 @@ export class HttpError extends Error {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A request with same-origin credentials; `503` (catching up) is retried. */
-export async function request<T>(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<T> {
+/** A request with same-origin credentials; `503` (catching up) is retried; non-2xx throws. */
+async function send(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(path, { credentials: "same-origin", ...init, signal: signal ?? null });
     if (res.status === 401) throw new AuthError();
@@ -240,8 +240,13 @@ export async function request<T>(path: string, init: RequestInit = {}, signal?: 
       }
       throw new HttpError(res.status, msg);
     }
-    return (await res.json()) as T;
+    return res;
   }
+}
+
+/** A JSON request (see `send`). */
+export async function request<T>(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<T> {
+  return (await (await send(path, init, signal)).json()) as T;
 }
 
 const enc = encodeURIComponent;
@@ -376,7 +381,16 @@ export const api = {
 
   lineage: (target: string, signal?: AbortSignal) =>
     request<Lineage>(`/api/v1/lineage?target=${enc(target)}`, {}, signal).then(normLineage),
+
+  /** A stored run file's text (media tables, plotly figures). */
+  fileText: (id: string, path: string, signal?: AbortSignal) =>
+    send(fileUrl(id, path), {}, signal).then((r) => r.text()),
 };
+
+/** The URL of a file stored with a run (`GET /api/v1/runs/{id}/files/{path…}`), each segment encoded. */
+export function fileUrl(id: string, path: string): string {
+  return `/api/v1/runs/${enc(id)}/files/${path.split("/").map(enc).join("/")}`;
+}
 
 export interface HistoryOptions {
   minStep?: number;

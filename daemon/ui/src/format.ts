@@ -55,14 +55,15 @@ export const keyPart = (name: string) => name.replace(/\./g, "\\.");
 
 /**
  * A nested object as flat `[key, value]` pairs (nested names joined with
- * `.`), sorted by key; lists stay values.
+ * `.`), sorted by key; lists stay values, and so do objects `leaf` accepts.
  */
-export function flatten(obj: Record<string, Json> | null | undefined): [string, Json][] {
+export function flatten(obj: Record<string, Json> | null | undefined, leaf?: (v: Json) => boolean): [string, Json][] {
   const out: [string, Json][] = [];
   const walk = (o: Record<string, Json>, prefix: string) => {
     for (const [k, v] of Object.entries(o)) {
       const key = prefix + keyPart(k);
-      if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0) walk(v, key + ".");
+      const nested = v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0;
+      if (nested && !leaf?.(v)) walk(v, key + ".");
       else out.push([key, v]);
     }
   };

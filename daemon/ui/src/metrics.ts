@@ -1,6 +1,7 @@
 // define_metric definitions: which one applies to a history key.
 
 import type { MetricDef, RunDoc } from "./api";
+import { mediaKeys } from "./media";
 
 /**
  * The definition of `key`: the one named as the key, else the longest glob
@@ -21,9 +22,16 @@ export function metricDef(metrics: MetricDef[] | undefined, key: string): Metric
   return best;
 }
 
-/** Whether a history key gets a chart: not internal, not hidden. */
+const mediaOf = new WeakMap<RunDoc, Set<string>>();
+
+/** Whether a history key gets a chart: not internal, not hidden, not media (a summary value with `_type`). */
 export function charted(doc: RunDoc, key: string): boolean {
-  return !key.startsWith("_") && !metricDef(doc.metrics, key)?.hidden;
+  let media = mediaOf.get(doc);
+  if (!media) {
+    media = new Set(mediaKeys(doc.summary).keys());
+    mediaOf.set(doc, media);
+  }
+  return !key.startsWith("_") && !metricDef(doc.metrics, key)?.hidden && !media.has(key);
 }
 
 /** Whether a system-metrics key gets a chart (not `system/_timestamp` and the like). */

@@ -1,8 +1,10 @@
 // #/run/<id>: one run's header, metadata, config, summary, notes and tags,
-// warnings, artifacts, charts and console; live while it runs.
+// warnings, artifacts, media, charts and console; live while it runs.
 
 import { api, subscribe, type Json, type RunDoc, type RunRow } from "./api";
 import { color, esc, flatten, fmtDuration, fmtTime, fmtValue, shellQuote, stateBadge } from "./format";
+import { asMedia, isMedia, mediaLabel } from "./media";
+import { MediaSet } from "./media_panels";
 import { charted, chartedSystem, metricDef } from "./metrics";
 import { h, isAbort, notice, setCrumbs, throttle, type Page } from "./page";
 import { PanelSet, sectionOf } from "./panels";
@@ -38,6 +40,7 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
     </div>
     <div class="warnings"></div>
     <section class="card artifacts-card" data-testid="artifacts" hidden></section>
+    <div class="media"></div>
     <div class="charts"></div>
     <section class="card console-card" hidden><h3>Console <span class="muted console-count"></span></h3>
       <pre class="console" data-testid="console"></pre></section>`;
@@ -94,13 +97,18 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
     q('[data-testid="metadata"]').innerHTML = html;
   };
 
+  const cellText = (v: Json) => {
+    const m = asMedia(v);
+    return m ? mediaLabel(m) : fmtValue(v);
+  };
   const kvRows = (pairs: [string, Json][]) =>
     pairs.length === 0
       ? `<tr><td class="muted">(empty)</td></tr>`
-      : pairs.map(([k, v]) => `<tr><th title="${esc(k)}">${esc(k)}</th><td>${esc(fmtValue(v))}</td></tr>`).join("");
+      : pairs.map(([k, v]) => `<tr><th title="${esc(k)}">${esc(k)}</th><td>${esc(cellText(v))}</td></tr>`).join("");
 
   const renderSummary = (d: RunDoc) => {
-    const m = new Map(flatten(d.summary));
+    // Media values stay one row each ("image 8×8"), not their fields.
+    const m = new Map(flatten(d.summary, isMedia));
     for (const [k, v] of Object.entries(liveSummary)) m.set(k, v);
     const pairs = [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     q('[data-testid="summary"]').innerHTML = kvRows(pairs);
@@ -177,7 +185,11 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
     return added;
   };
   addCharts(doc);
-  if (panels.size === 0) q(".charts").innerHTML = `<p class="muted empty-charts">No metrics logged yet.</p>`;
+  // Media: keys whose summary value has `_type` (they get no line chart).
+  const media = new MediaSet(page, q(".media"), doc.id);
+  media.sync(doc);
+  if (panels.size === 0 && media.size === 0)
+    q(".charts").innerHTML = `<p class="muted empty-charts">No metrics logged yet.</p>`;
 
   // Console.
   const consoleCard = q(".console-card");
@@ -220,6 +232,7 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
   try {
     await Promise.all([
       panels.loadAll(),
+      media.load(),
       doc.console_lines > 0 ? loadConsole(true) : Promise.resolve(),
       loadArtifacts(),
     ]);
@@ -240,10 +253,10 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
       liveSummary = {};
       renderAll(d);
       const added = addCharts(d);
-      if (added.length) {
-        q(".empty-charts")?.remove();
-        await panels.loadRun(id, added);
-      }
+      const addedMedia = media.sync(d);
+      if (added.length || addedMedia.length) q(".empty-charts")?.remove();
+      if (added.length) await panels.loadRun(id, added);
+      if (addedMedia.length) await media.load(addedMedia);
       if (d.console_lines > consoleEnd) await loadConsole(consoleEnd === 0);
       await loadArtifacts();
     } catch (e) {
@@ -256,6 +269,7 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
     liveSummary = row.summary as Record<string, Json>;
     renderSummary(doc);
     void panels.append(id);
+    void media.append();
     refreshDoc();
   };
   page.onDispose(
@@ -263,6 +277,7 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
       run: onRun,
       reconnect: () => {
         void panels.append(id);
+        void media.append();
         refreshDoc();
       },
       removed: (rid) => {
@@ -271,5 +286,8 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
     }),
   );
   // Steps logged between the first load and the stream opening.
-  if (doc.state === "running") void panels.append(id);
+  if (doc.state === "running") {
+    void panels.append(id);
+    void media.append();
+  }
 }

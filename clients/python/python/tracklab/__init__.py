@@ -19,17 +19,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tracklab import _daemon, _metadata, _state
+from tracklab import _daemon, _metadata, _state, plot, sweeps
 from tracklab import registry as models
 from tracklab._native import NativeRun
 from tracklab._native import __version__ as __version__
 from tracklab.api import Api
 from tracklab.artifacts import Artifact
+from tracklab.data_types import Audio, Histogram, Html, Image, Plotly, Table
 from tracklab.errors import ConfigError, DaemonNotRunning, Error, UsageError
 from tracklab.registry import load_model_path, register_model
 from tracklab.sdk.config import Config, _to_dict, config_defaults
 from tracklab.sdk.disabled import DisabledRun
 from tracklab.sdk.run import Run
+from tracklab.sweeps import agent, controller, sweep
 
 run: Run | None = None
 config: Any = _state._PreInit("config")
@@ -107,6 +109,22 @@ def init(
 
     data_dir = _daemon.data_dir()
     files_root = Path(dir) if dir is not None else Path.cwd()
+    swept = sweeps.joined()
+    if swept is not None:
+        # A sweep's run: its id and project are the controller's (wandb
+        # ignores init's, with a warning).
+        for given, what, theirs in (
+            (project, "project", swept[2]),
+            (id, "id", os.environ.get("TRACKLAB_RUN_ID")),
+        ):
+            if given and theirs and given != theirs:
+                print(
+                    f"tracklab: running a sweep: ignoring {what}={given!r} "
+                    f"(the sweep's is {theirs!r})",
+                    file=sys.stderr,
+                )
+        project = swept[2] or project
+        id = None
     project = project or _env("TRACKLAB_PROJECT", "WANDB_PROJECT") or "uncategorized"
     run_id = id or _env("TRACKLAB_RUN_ID", "WANDB_RUN_ID") or _new_run_id()
     name = name or _env("TRACKLAB_NAME", "WANDB_NAME") or run_id
@@ -121,6 +139,10 @@ def init(
     # config wins over it.
     cfg.update(config_defaults(Path.cwd()))
     cfg.update(cfg_items, allow_val_change=True)
+    if swept is not None:
+        # The sweep's parameters win over init's config and stay fixed.
+        cfg.update(swept[1], allow_val_change=True)
+        cfg._lock(swept[1].keys())
 
     start: dict[str, Any] = {
         "project": project,
@@ -131,6 +153,7 @@ def init(
         "notes": notes or "",
         "config": cfg._as_dict_all(),
         "resume": _resume_mode(resume),
+        "sweep_id": swept[0] if swept is not None else "",
         **_metadata.collect(),
     }
     if fork_from:
@@ -182,6 +205,8 @@ def init(
         finish_timeout=_setting(settings, "finish_timeout"),
     )
     _state.set_current(new_run)
+    if swept is not None:
+        sweeps.install_sigterm()
     new_run._save_requirements()
     console = _setting(settings, "console") or _env("TRACKLAB_CONSOLE", "WANDB_CONSOLE") or "auto"
     if str(console).lower() not in ("off", "false", "0"):
@@ -248,11 +273,17 @@ def restore(name: str, run_path: str | None = None, replace: bool = False, root:
 __all__ = [
     "Api",
     "Artifact",
+    "Audio",
     "Config",
     "ConfigError",
     "DaemonNotRunning",
     "Error",
+    "Histogram",
+    "Html",
+    "Image",
+    "Plotly",
     "Run",
+    "Table",
     "UsageError",
     "alert",
     "config",
@@ -263,11 +294,15 @@ __all__ = [
     "load_model_path",
     "log",
     "log_artifact",
+    "agent",
+    "controller",
     "models",
+    "plot",
     "register_model",
     "restore",
     "run",
     "save",
     "summary",
+    "sweep",
     "use_artifact",
 ]

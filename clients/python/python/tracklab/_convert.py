@@ -21,7 +21,7 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
-def _dumps(obj: Any) -> str:
+def dumps(obj: Any) -> str:
     # NaN and infinities survive as JSON extensions, as in wandb.
     return json.dumps(obj, default=_json_default, allow_nan=True, separators=(",", ":"))
 
@@ -37,7 +37,7 @@ def fallback(obj: Any, key: str) -> Any:
     if isinstance(obj, (datetime.date, datetime.datetime, datetime.time)):
         return obj.isoformat()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return ("json", _dumps(dataclasses.asdict(obj)))
+        return ("json", dumps(dataclasses.asdict(obj)))
     # numpy / torch scalars and 0-d arrays/tensors.
     item = getattr(obj, "item", None)
     ndim = getattr(obj, "ndim", None)
@@ -53,12 +53,12 @@ def fallback(obj: Any, key: str) -> Any:
     to_json = getattr(obj, "to_json", None)
     if callable(to_json) and not isinstance(obj, type):
         try:
-            return ("json", _dumps(to_json()))
+            return ("json", dumps(to_json()))
         except TypeError:
             pass
     if isinstance(obj, (list, tuple, set, frozenset)) or callable(getattr(obj, "tolist", None)):
         try:
-            return ("json", _dumps(obj))
+            return ("json", dumps(obj))
         except (TypeError, ValueError) as e:
             raise TypeError(f"value of {key!r} cannot be logged: {e}") from None
     raise TypeError(

@@ -62,6 +62,12 @@ def run_finished(run: Run) -> None:
 
 def _excepthook(exc_type: Any, exc: Any, tb: Any) -> None:
     global _failed
+    from tracklab.errors import SweepRunStopped
+
+    if isinstance(exc_type, type) and issubclass(exc_type, SweepRunStopped):
+        # A sweep stopped this run early: it ends normally.
+        print(f"tracklab: {exc}", file=sys.stderr)
+        return
     _failed = True
     _previous_excepthook(exc_type, exc, tb)
 

@@ -11,7 +11,8 @@ runs: `$and $or $nor $eq $ne $gt $gte $lt $lte $in $nin $regex $exists` on
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from tracklab import _daemon
 from tracklab._native import NativeQuery
@@ -229,6 +230,22 @@ class Run:
         got = self._q.run_artifacts(self.id)
         return [Artifact._from_info(i, _daemon.data_dir()) for i, _ in got["used"]]
 
+    def files(self, names: list[str] | None = None) -> list[File]:
+        """The run's stored files (`run.save`, media, objects), by path."""
+        stored = self._q.get_run(self.id)["stored_files"]
+        wanted = sorted(stored) if names is None else [n for n in names if n in stored]
+        return [File(n, stored[n][0], stored[n][1]) for n in wanted]
+
+    def file(self, name: str) -> File:
+        """One stored file, e.g. `run.file(row["img"]["path"]).download()`."""
+        stored = self._q.get_run(self.id)["stored_files"]
+        if name not in stored:
+            raise ValueError(
+                f"run {self.id} has no stored file {name!r}; `run.files()` lists what it has"
+            )
+        digest, size = stored[name]
+        return File(name, digest, size)
+
     def update(self) -> None:
         """Saves changes to name, notes and tags."""
         d = self._q.edit_run(self.id, name=self.name, notes=self.notes, tags=list(self.tags))
@@ -236,6 +253,40 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.id} ({self.state})>"
+
+
+class File:
+    """A file stored with a run (wandb's `public.File`)."""
+
+    def __init__(self, name: str, digest: str, size: int) -> None:
+        self.name = name
+        self.digest = digest
+        self.size = size
+
+    def download(self, root: str = ".", replace: bool = False, exist_ok: bool = False) -> IO[Any]:
+        """Writes the file under `root` (keeping its relative path) and
+        returns it opened for reading; the bytes are checked against their
+        digest on the way out."""
+        from tracklab import _native
+        from tracklab.artifacts import _blobs_dir
+
+        dest = Path(root) / self.name
+        if dest.exists() and not replace:
+            if not exist_ok:
+                raise ValueError(
+                    f"{dest} already exists: pass replace=True to overwrite it "
+                    "or exist_ok=True to keep it"
+                )
+        else:
+            _native.blob_export(_blobs_dir(_daemon.data_dir()), self.digest, str(dest))
+        return open(dest, "rb" if _binary(self.name) else "r")
+
+    def __repr__(self) -> str:
+        return f"<File {self.name} ({self.size} bytes)>"
+
+
+def _binary(name: str) -> bool:
+    return not name.endswith((".txt", ".json", ".yaml", ".yml", ".html", ".csv", ".md", ".log"))
 
 
 def _sort_key(order: str) -> tuple[bool, str]:

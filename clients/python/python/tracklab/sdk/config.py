@@ -58,6 +58,14 @@ class Config:
         for raw, value in updates.items():
             key = _clean_key(raw)
             if key in self._locked:
+                if not _same(self._items.get(key), json_friendly(value)):
+                    import sys
+
+                    print(
+                        f"tracklab: config item {key!r} was set by the sweep; "
+                        f"the update to {value!r} is ignored",
+                        file=sys.stderr,
+                    )
                 continue
             value = json_friendly(value)
             _check_storable(key, value)
@@ -78,6 +86,10 @@ class Config:
         # config changes, so the two never disagree.
         self._emit(changed)
         self._items.update(changed)
+
+    def _lock(self, keys: Any) -> None:
+        """Keys set by a sweep: later updates to them are ignored (wandb)."""
+        self._locked.update(keys)
 
     # -- wandb's API ---------------------------------------------------
     def update(self, d: Any, allow_val_change: bool | None = None) -> None:

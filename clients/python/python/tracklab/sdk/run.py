@@ -74,6 +74,12 @@ class Run:
             else float(os.environ.get("TRACKLAB_FINISH_TIMEOUT", FINISH_TIMEOUT_S))
         )
         self._offline_log: str | None = native.offline_path
+        # Values `log()` and the summary cannot convert natively: media
+        # objects (bound to this run), then the generic conversions.
+        self._fallback = self._convert_value
+        # Set by a sweep agent when the controller stops this run early.
+        self._stop_reason: str | None = None
+        self._media_step = starting_step
         self.config = config
         config._attach(self._send_config)
         self.summary = Summary(self._read_summary, self._send_summary)
@@ -186,9 +192,14 @@ class Run:
         follows them here (`wandb/sdk/wandb_run.py`)."""
         if self._finished:
             raise RuntimeError(f"run {self._id} is finished; start a new one to log")
+        if self._stop_reason is not None:
+            from tracklab.errors import SweepRunStopped
+
+            raise SweepRunStopped(f"run {self._id} stopped by its sweep: {self._stop_reason}")
         if step is not None and not isinstance(step, int):
             step = int(step)
-        self._native.log(data, step, commit, _fallback)
+        self._media_step = self._step if step is None else step
+        self._native.log(data, step, commit, self._fallback)
         if step is not None and step > self._step:
             self._step = step
         if commit or (commit is None and step is None):
@@ -229,7 +240,8 @@ class Run:
 
     def _send_summary(self, update: dict[str, Any], remove: list[list[str]]) -> None:
         if not self._finished:
-            self._native.summary(update, remove, _fallback)
+            self._media_step = self._step
+            self._native.summary(update, remove, self._fallback)
 
     def _read_summary(self) -> dict[str, Any]:
         if not self._finished:
@@ -241,6 +253,33 @@ class Run:
         if self._query is None:
             self._query = NativeQuery(str(self._data_dir))
         return self._query.get_run(self._id)["summary"]
+
+    def _request_stop(self, reason: str) -> None:
+        """A sweep stopped this run: its next `log()` raises SweepRunStopped."""
+        self._stop_reason = reason
+
+    def _convert_value(self, obj: Any, key: str) -> Any:
+        """The native converter's fallback: media (tracklab.Image, Table, …,
+        and arrays of more than 32 numbers) are stored and become their
+        JSON reference; anything else goes to `_convert.fallback`."""
+        from tracklab import data_types
+
+        ref = data_types.bind(obj, self, key, self._media_step)
+        if ref is not None:
+            return ("json", _convert.dumps(ref))
+        return _fallback(obj, key)
+
+    def store_media(self, data: bytes, path: str) -> tuple[str, int]:
+        """Stores a media file's bytes in the blob store and records them as
+        the run's stored file `path` (data_types.MediaSink)."""
+        from tracklab import _native
+        from tracklab.artifacts import _blobs_dir
+
+        if self._finished:
+            raise RuntimeError(f"run {self._id} is finished; start a new one to log media")
+        digest, size = _native.blob_put_bytes(_blobs_dir(self._blob_root), data)
+        self._native.saved_files([(path, digest, size)], 0)
+        return digest, size
 
     @property
     def _blob_root(self) -> Path:

@@ -1,0 +1,36 @@
+//! Sweeps for the dashboard (API.md: `/api/v1/sweeps`,
+//! `/api/v1/sweeps/{id}`): the documents of `crate::sweeps`.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use serde_json::{Value as J, json};
+
+use super::auth::Authorized;
+use super::params::Params;
+use super::{ApiError, Http};
+
+type ApiResult = Result<Json<J>, ApiError>;
+
+pub async fn all(_: Authorized, State(st): State<Http>, RawQuery(q): RawQuery) -> ApiResult {
+    let p = Params::parse(q.as_deref());
+    let project = p.get("project").unwrap_or_default().to_string();
+    let views = crate::sweeps::list(&st.core, &project).await?;
+    Ok(Json(json!({
+        "sweeps": views.iter().map(|v| v.doc()).collect::<Vec<_>>(),
+    })))
+}
+
+pub async fn one(_: Authorized, State(st): State<Http>, Path(id): Path<String>) -> ApiResult {
+    st.core.wait_applied().await?;
+    let core = st.core.clone();
+    let doc = tokio::task::spawn_blocking(move || {
+        crate::sweeps::controller::load(&core, &id).map(|v| v.doc())
+    })
+    .await
+    .map_err(|e| {
+        ApiError::from(tonic::Status::internal(format!(
+            "reading a sweep failed: {e}"
+        )))
+    })??;
+    Ok(Json(doc))
+}
