@@ -86,6 +86,52 @@ pub enum Command {
     /// The training chain behind a model or run: each stage's run, base model,
     /// dataset, steps, metrics and hyperparameters.
     Lineage(LineageArgs),
+    /// Create a sweep from a wandb-style sweep config (YAML or JSON), or
+    /// pause, resume, stop or cancel one.
+    Sweep(SweepArgs),
+    /// List sweeps, or show one sweep's runs with their parameters and metric.
+    Sweeps {
+        /// A sweep id: show its runs.
+        sweep: Option<String>,
+        #[arg(long, short)]
+        project: Option<String>,
+    },
+    /// Run a sweep's program for each run its controller hands out (the
+    /// config's `command`, default `${env} ${interpreter} ${program} ${args}`).
+    Agent(AgentArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// The sweep config file; with --pause/--resume/--stop/--cancel, a sweep id.
+    pub target: String,
+    /// The project its runs go to (default: the config's `project`, else
+    /// "uncategorized").
+    #[arg(long, short)]
+    pub project: Option<String>,
+    /// Hand out no new runs until resumed.
+    #[arg(long, group = "control")]
+    pub pause: bool,
+    #[arg(long, group = "control")]
+    pub resume: bool,
+    /// Hand out no new runs; running ones finish.
+    #[arg(long, group = "control")]
+    pub stop: bool,
+    /// Hand out no new runs and stop the running ones.
+    #[arg(long, group = "control")]
+    pub cancel: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AgentArgs {
+    /// The sweep id (or PROJECT/ID).
+    pub sweep: String,
+    /// Stop after this many runs (default: until the sweep has none left).
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Seconds between asks whether the run must stop early.
+    #[arg(long, default_value_t = 5.0)]
+    pub poll_interval: f64,
 }
 
 #[derive(Subcommand, Debug)]

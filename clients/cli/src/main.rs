@@ -5,6 +5,7 @@
 //! was found (damaged or torn log frames, sequence gaps) — the command did
 //! what it could and reported each problem with its file and offset.
 
+mod agent;
 mod args;
 use tracklab_view::{compare, fmt, json, table};
 mod ctx;
@@ -20,6 +21,7 @@ mod rebuild;
 mod runs_edit;
 mod show;
 mod sparkline;
+mod sweeps;
 mod sync;
 
 use std::process::ExitCode;
@@ -83,6 +85,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
         Command::Artifacts { cmd } => models::artifacts(ctx, cmd),
         Command::Models { cmd } => models::models(ctx, cmd),
         Command::Lineage(a) => lineage::lineage(ctx, a),
+        Command::Sweep(a) => sweeps::sweep(ctx, a),
+        Command::Sweeps { sweep, project } => sweeps::list(ctx, sweep, project),
+        Command::Agent(a) => agent::agent(ctx, a),
         Command::Log { cmd } => match cmd {
             LogCmd::Verify { paths } => logtool::verify(ctx, &paths),
             LogCmd::Dump { path } => dump::dump(ctx, &path),

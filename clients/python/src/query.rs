@@ -67,6 +67,7 @@ fn run_dict<'py>(py: Python<'py>, r: &RunInfo) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("console_lines", r.console_lines)?;
     d.set_item("starting_step", r.starting_step)?;
     d.set_item("deleted", r.deleted)?;
+    d.set_item("sweep_id", &r.sweep_id)?;
     d.set_item(
         "files",
         r.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),

@@ -12,6 +12,9 @@ use tracklab_proto::v1;
 use crate::errors::{client_error, status_error};
 use crate::runtime::runtime;
 
+/// A run handed out: (run id, parameters as JSON, project).
+type Assigned = (String, String, String);
+
 #[pyclass(module = "tracklab._native")]
 pub struct NativeSweeps {
     conn: Connection,
@@ -72,7 +75,7 @@ impl NativeSweeps {
         py: Python<'_>,
         sweep_id: String,
         agent: String,
-    ) -> PyResult<(Option<(String, String, String)>, String)> {
+    ) -> PyResult<(Option<Assigned>, String)> {
         let mut c = self.conn.sweeps();
         let r = self
             .block(py, async move {

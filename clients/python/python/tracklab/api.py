@@ -153,6 +153,8 @@ class Run:
         self.config: dict[str, Any] = d["config"]
         self.summary: dict[str, Any] = d["summary"]
         self.created_at: str = _created_at(d)
+        #: The sweep that started the run (wandb's `run.sweep_name`), or None.
+        self.sweep_name: str | None = d.get("sweep_id") or None
         self.metadata = {
             "host": d["host"],
             "username": d["user"],
