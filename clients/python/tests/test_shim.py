@@ -153,3 +153,31 @@ def test_lightning_wandb_logger_call_sequence(daemon: Daemon, tmp_path: Path) ->
     rows = list(r.scan_history(keys=["train_loss", "trainer/global_step"]))
     assert [x["trainer/global_step"] for x in rows] == [0, 1, 2]
     assert r.summary["val_loss"] == 0.5
+
+
+def test_media_plots_and_sweeps_through_the_shim(daemon: Daemon, tmp_path: Path) -> None:
+    target = tmp_path / "shim"
+    shim.install(target)
+    out = run_with_shim(
+        target,
+        daemon.data_dir,
+        """
+        import numpy as np
+        import wandb
+        import wandb.plot
+        from wandb.data_types import Image
+        run = wandb.init(project="shim-media", id="sm1")
+        table = wandb.Table(columns=["x", "y"], data=[[1, 2], [2, 4]])
+        wandb.log({"img": Image(np.zeros((4, 4), dtype=np.uint8)),
+                   "chart": wandb.plot.line(table, "x", "y", title="t"),
+                   "h": wandb.Histogram([1, 2, 3])})
+        wandb.finish()
+        sid = wandb.sweep({"method": "grid", "parameters": {"a": {"values": [1, 2]}}},
+                          project="shim-media")
+        wandb.agent(sid, function=lambda: wandb.init() and wandb.log({"a2": wandb.config.a * 2}))
+        print(sorted(r.summary["a2"] for r in wandb.Api().runs("shim-media") if r.sweep_name))
+        """,
+    )
+    assert out.strip().splitlines()[-1] == "[2, 4]", out
+    row = list(wandb.Api().run("shim-media/sm1").scan_history())[0]
+    assert row["img"]["_type"] == "image-file" and row["chart"]["_type"] == "plot"

@@ -28,7 +28,7 @@ MODULES: dict[str, str] = {
         '"""TrackLab\'s wandb shim: `import wandb` is TrackLab."""\n'
         "from tracklab.compat.wandb_api import *  # noqa: F403\n"
         "from tracklab.compat.wandb_api import __getattr__, __version__, _attach  # noqa: F401\n"
-        "from . import env, sdk, wandb_run  # noqa: E402,F401\n"
+        "from . import data_types, env, plot, sdk, wandb_run  # noqa: E402,F401\n"
     ),
     "wandb/env.py": (
         "import os\n\n\n"
@@ -42,6 +42,12 @@ MODULES: dict[str, str] = {
         "from tracklab.sdk.disabled import DisabledRun as RunDisabled  # noqa: F401\n"
     ),
     "wandb/sdk/lib/config_util.py": "from tracklab.errors import ConfigError  # noqa: F401\n",
+    "wandb/plot.py": "from tracklab.plot import *  # noqa: F403\n",
+    "wandb/data_types.py": (
+        "from tracklab.data_types import (  # noqa: F401\n"
+        "    Audio, Histogram, Html, Image, Plotly, Table,\n"
+        ")\n"
+    ),
     "wandb/errors.py": (
         "from tracklab.errors import Error, UsageError  # noqa: F401\n"
         "from tracklab.errors import ConfigError as CommError  # noqa: F401\n"
