@@ -86,6 +86,9 @@ pub enum Command {
     /// The training chain behind a model or run: each stage's run, base model,
     /// dataset, steps, metrics and hyperparameters.
     Lineage(LineageArgs),
+    /// Bring runs from another tracker: `--from wandb DIR` reads wandb's
+    /// offline run files (`run-*.wandb`) found under DIR.
+    Import(ImportArgs),
     /// Create a sweep from a wandb-style sweep config (YAML or JSON), or
     /// pause, resume, stop or cancel one.
     Sweep(SweepArgs),
@@ -99,6 +102,23 @@ pub enum Command {
     /// Run a sweep's program for each run its controller hands out (the
     /// config's `command`, default `${env} ${interpreter} ${program} ${args}`).
     Agent(AgentArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ImportSource {
+    Wandb,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    #[arg(long = "from", value_enum)]
+    pub from: ImportSource,
+    /// Files or folders (searched for `*.wandb`).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Put the runs in this project instead of the one they name.
+    #[arg(long, short)]
+    pub project: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -326,12 +346,32 @@ pub enum ExportFormat {
     Jsonl,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ExportTarget {
+    /// TensorBoard event files, one folder per run (`RUN… DIR` or `-o DIR`).
+    Tensorboard,
+    /// An MLflow tracking store, through the `mlflow` Python package.
+    Mlflow,
+}
+
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     #[arg(required = true)]
     pub runs: Vec<String>,
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
+    /// Write the runs into another tracker instead of CSV/JSON lines.
+    #[arg(long, value_enum)]
+    pub to: Option<ExportTarget>,
+    /// MLflow: the tracking URI (default: MLflow's, MLFLOW_TRACKING_URI or ./mlruns).
+    #[arg(long)]
+    pub tracking_uri: Option<String>,
+    /// MLflow: the experiment (default: each run's project).
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// MLflow: replace runs exported before instead of skipping them.
+    #[arg(long)]
+    pub replace: bool,
     /// Only these history keys, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub keys: Vec<String>,

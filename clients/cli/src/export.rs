@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json};
 use tracklab_proto::v1::value::Kind;
 use tracklab_proto::v1::{HistoryRequest, Series, Value};
 
-use crate::args::{ExportArgs, ExportFormat};
+use crate::args::{ExportArgs, ExportFormat, ExportTarget};
 use crate::ctx::{Ctx, MAX_MESSAGE_BYTES, Outcome, pick_run};
 use crate::fmt::value_to_json;
 use crate::table::Table;
@@ -53,6 +53,11 @@ pub fn csv_cell(v: &Value) -> String {
 }
 
 pub fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<Outcome> {
+    match args.to {
+        Some(ExportTarget::Mlflow) => return crate::bridges::mlflow::export(ctx, &args),
+        Some(ExportTarget::Tensorboard) => return tensorboard(ctx, args),
+        None => {}
+    }
     let runs = ctx.block_on(async {
         let conn = ctx.connect().await?;
         let all = ctx.all_runs(&conn).await?;
@@ -186,4 +191,78 @@ mod tests {
         let csv = render_csv(&[rows]);
         assert_eq!(csv, "run_id,_step,acc,loss\nr,0,,0.5\nr,1,0.9,0.25\n");
     }
+}
+
+/// `--to tensorboard`: the output dir is `-o DIR`, or the last argument.
+fn tensorboard(ctx: &Ctx, mut args: ExportArgs) -> anyhow::Result<Outcome> {
+    let dir = match args.output.take() {
+        Some(d) => d,
+        None if args.runs.len() >= 2 => std::path::PathBuf::from(args.runs.pop().unwrap_or_default()),
+        None => {
+            return Err(crate::ctx::UsageError(
+                "export --to tensorboard needs a folder: `tracklab export --to tensorboard RUN… DIR`".into(),
+            )
+            .into());
+        }
+    };
+    let blobs = tracklab_blobs::BlobStore::open(&ctx.data_dir.join("blobs"))
+        .with_context(|| format!("opening the blob store of {}", ctx.data_dir.display()))?;
+    let written = ctx.block_on(async {
+        let conn = ctx.connect().await?;
+        let all = ctx.all_runs(&conn).await?;
+        let mut out = Vec::new();
+        for wanted in &args.runs {
+            let run = pick_run(&all, wanted)?.clone();
+            let series: Vec<Series> = conn
+                .query()
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .history(HistoryRequest {
+                    run_id: run.run_id.clone(),
+                    keys: args.keys.clone(),
+                    ..Default::default()
+                })
+                .await
+                .with_context(|| format!("reading the history of run {}", run.run_id))?
+                .into_inner()
+                .series
+                .into_iter()
+                .map(Series::unpacked)
+                .collect();
+            let files: std::collections::BTreeMap<String, String> = run
+                .files
+                .iter()
+                .filter(|f| !f.digest.is_empty())
+                .map(|f| (f.path.clone(), f.digest.clone()))
+                .collect();
+            let read = |path: &str| -> anyhow::Result<Vec<u8>> {
+                let digest = files
+                    .get(path)
+                    .with_context(|| format!("run {} has no stored file {path}", run.run_id))?;
+                let d = tracklab_blobs::Digest::from_hex(digest)
+                    .map_err(|e| anyhow::anyhow!("bad digest {e} for {path}"))?;
+                blobs
+                    .read(&d)
+                    .with_context(|| format!("reading {path} of run {}", run.run_id))
+            };
+            let w = crate::bridges::tensorboard::write_run(&dir, &run, series, &read)?;
+            out.push((run.run_id.clone(), w));
+        }
+        anyhow::Ok(out)
+    })?;
+    for (id, w) in &written {
+        eprintln!(
+            "{id}: {} scalars, {} histograms, {} images -> {}{}",
+            w.scalars,
+            w.histograms,
+            w.images,
+            w.path.display(),
+            if w.skipped > 0 {
+                format!(" ({} other values not exported)", w.skipped)
+            } else {
+                String::new()
+            }
+        );
+    }
+    eprintln!("view them with: tensorboard --logdir {}", dir.display());
+    Ok(Outcome::Ok)
 }

@@ -7,6 +7,7 @@
 
 mod agent;
 mod args;
+mod bridges;
 use tracklab_view::{compare, fmt, json, table};
 mod ctx;
 mod daemon_ctl;
@@ -88,6 +89,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Outcome> {
         Command::Sweep(a) => sweeps::sweep(ctx, a),
         Command::Sweeps { sweep, project } => sweeps::list(ctx, sweep, project),
         Command::Agent(a) => agent::agent(ctx, a),
+        Command::Import(a) => bridges::wandb_import::import(ctx, a),
         Command::Log { cmd } => match cmd {
             LogCmd::Verify { paths } => logtool::verify(ctx, &paths),
             LogCmd::Dump { path } => dump::dump(ctx, &path),
