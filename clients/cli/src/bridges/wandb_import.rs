@@ -7,7 +7,7 @@
 //! | run (first) | RunStart: id, project (or `--project`), display name, group, job type, tags, notes, host, config, start time |
 //! | run (later) | RunUpdate: name, tags, notes |
 //! | config | ConfigUpdate (the `_wandb` key is wandb's own and is left out) |
-//! | history | PartialHistory at its `_step`, timestamped with its `_timestamp` (`_runtime` and `_timestamp` are derived again) |
+//! | history | PartialHistory at its `_step`, with its `_timestamp` (`_runtime` is derived again) |
 //! | summary | SummaryUpdate of the keys not starting with `_` |
 //! | metric | MetricDefinition |
 //! | output, output_raw | ConsoleOutput lines (`\r` redraws keep their last state) |
@@ -198,18 +198,20 @@ pub fn convert(recs: &[Record], file_name: &str, project: Option<&str>) -> anyho
             let step = h.step.as_ref().map(|s| s.num).or_else(|| {
                 h.item
                     .iter()
-                    .find(|i| i.key == "_step")
+                    .find(|i| i.path() == ["_step"])
                     .and_then(|i| i.value_json.trim().parse::<i64>().ok())
             });
             let ts = h
                 .item
                 .iter()
-                .find(|i| i.key == "_timestamp")
+                .find(|i| i.path() == ["_timestamp"])
                 .and_then(|i| i.value_json.trim().parse::<f64>().ok())
                 .map_or(last_ts, |s| (s * 1e6) as i64);
             last_ts = ts;
             let history = v1::PartialHistory {
-                items: items(&h.item, |p| !matches!(p[0].as_str(), "_step" | "_runtime" | "_timestamp")),
+                // `_timestamp` is kept as wandb wrote it; `_step` and
+                // `_runtime` are derived again.
+                items: items(&h.item, |p| !matches!(p[0].as_str(), "_step" | "_runtime")),
                 step,
                 flush: Some(true),
             };
