@@ -56,6 +56,10 @@ def test_a_grid_of_2x3_runs_each_combination_once_across_two_agents(daemon, tmp_
     assert doc["best"]["value"] == pytest.approx(0.01 / 2)
     # A third agent finds nothing left.
     tracklab.agent(sid, function=lambda: pytest.fail("the grid is done"))
+    # The sweep is in the log: a rebuild of the store gives the same sweep.
+    rebuilt = tracklab_cli(daemon.data_dir, "sync", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert tracklab.sweeps.get(sid) == doc
     # The dashboard API serves the same document.
     status, _, body = http_get(daemon.data_dir, f"/api/v1/sweeps/{sid}")
     assert status == 200 and len(json.loads(body)["runs"]) == 6
