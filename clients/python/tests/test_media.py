@@ -21,6 +21,11 @@ def _png_pixels(data: bytes) -> np.ndarray:
     return np.asarray(PILImage.open(io.BytesIO(data)))
 
 
+def _plotly_figure() -> object:
+    go = pytest.importorskip("plotly.graph_objects")
+    return go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 4, 9]))
+
+
 def test_each_media_type_round_trips_through_api(daemon, tmp_path: Path) -> None:
     run = tracklab.init(project="media", id="m1", config={"lr": 0.1})
     frames = [np.full((8, 8, 3), 40 * i, dtype=np.uint8) for i in range(3)]
@@ -43,6 +48,7 @@ def test_each_media_type_round_trips_through_api(daemon, tmp_path: Path) -> None
                 title="squares",
             ),
             "nested": {"grid": [tracklab.Image(f) for f in frames[:2]]},
+            "fig": tracklab.Plotly(_plotly_figure()),
         }
     )
     run.finish()
@@ -81,6 +87,10 @@ def test_each_media_type_round_trips_through_api(daemon, tmp_path: Path) -> None
     assert chart["_type"] == "plot" and chart["kind"] == "line" and chart["title"] == "squares"
     with api_run.file(chart["table"]["path"]).download(root=str(tmp_path)) as f:
         assert json.loads(f.read())["data"][3] == [3, 9]
+    assert last["fig"]["_type"] == "plotly-file"
+    with api_run.file(last["fig"]["path"]).download(root=str(tmp_path)) as f:
+        fig = json.loads(f.read())
+    assert fig["data"][0]["type"] == "scatter" and fig["data"][0]["y"] == [1, 4, 9]
     grid = last["nested.grid"]  # nested keys are flat in history rows
     assert grid["_type"] == "images/separated" and grid["count"] == 2
 
