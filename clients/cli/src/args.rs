@@ -363,7 +363,9 @@ pub struct ExportArgs {
     /// Write the runs into another tracker instead of CSV/JSON lines.
     #[arg(long, value_enum)]
     pub to: Option<ExportTarget>,
-    /// MLflow: the tracking URI (default: MLflow's, MLFLOW_TRACKING_URI or ./mlruns).
+    /// MLflow: the tracking URI (default: MLflow's own, MLFLOW_TRACKING_URI
+    /// or, for MLflow 3, sqlite:///mlflow.db, which needs the full `mlflow`
+    /// package; `file://DIR` stores need MLFLOW_ALLOW_FILE_STORE=true).
     #[arg(long)]
     pub tracking_uri: Option<String>,
     /// MLflow: the experiment (default: each run's project).

@@ -38,6 +38,29 @@ fn to_rows(run_id: String, series: Vec<Series>) -> RunRows {
     RunRows { run_id, rows }
 }
 
+/// A run's whole history (`keys`, or every key), unpacked.
+async fn history(
+    conn: &tracklab_client::Connection,
+    run_id: &str,
+    keys: &[String],
+) -> anyhow::Result<Vec<Series>> {
+    Ok(conn
+        .query()
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .history(HistoryRequest {
+            run_id: run_id.to_string(),
+            keys: keys.to_vec(),
+            ..Default::default()
+        })
+        .await
+        .with_context(|| format!("reading the history of run {run_id}"))?
+        .into_inner()
+        .series
+        .into_iter()
+        .map(Series::unpacked)
+        .collect())
+}
+
 /// A value as a CSV cell, without loss.
 pub fn csv_cell(v: &Value) -> String {
     match &v.kind {
@@ -64,21 +87,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<Outcome> {
         let mut out = Vec::new();
         for wanted in &args.runs {
             let run = pick_run(&all, wanted)?;
-            let series = conn
-                .query()
-                .max_decoding_message_size(MAX_MESSAGE_BYTES)
-                .history(HistoryRequest {
-                    run_id: run.run_id.clone(),
-                    keys: args.keys.clone(),
-                    ..Default::default()
-                })
-                .await
-                .with_context(|| format!("reading the history of run {}", run.run_id))?
-                .into_inner()
-                .series
-                .into_iter()
-                .map(Series::unpacked)
-                .collect();
+            let series = history(&conn, &run.run_id, &args.keys).await?;
             out.push(to_rows(run.run_id.clone(), series));
         }
         anyhow::Ok(out)
@@ -197,7 +206,9 @@ mod tests {
 fn tensorboard(ctx: &Ctx, mut args: ExportArgs) -> anyhow::Result<Outcome> {
     let dir = match args.output.take() {
         Some(d) => d,
-        None if args.runs.len() >= 2 => std::path::PathBuf::from(args.runs.pop().unwrap_or_default()),
+        None if args.runs.len() >= 2 => {
+            std::path::PathBuf::from(args.runs.pop().unwrap_or_default())
+        }
         None => {
             return Err(crate::ctx::UsageError(
                 "export --to tensorboard needs a folder: `tracklab export --to tensorboard RUN… DIR`".into(),
@@ -213,21 +224,7 @@ fn tensorboard(ctx: &Ctx, mut args: ExportArgs) -> anyhow::Result<Outcome> {
         let mut out = Vec::new();
         for wanted in &args.runs {
             let run = pick_run(&all, wanted)?.clone();
-            let series: Vec<Series> = conn
-                .query()
-                .max_decoding_message_size(MAX_MESSAGE_BYTES)
-                .history(HistoryRequest {
-                    run_id: run.run_id.clone(),
-                    keys: args.keys.clone(),
-                    ..Default::default()
-                })
-                .await
-                .with_context(|| format!("reading the history of run {}", run.run_id))?
-                .into_inner()
-                .series
-                .into_iter()
-                .map(Series::unpacked)
-                .collect();
+            let series = history(&conn, &run.run_id, &args.keys).await?;
             let files: std::collections::BTreeMap<String, String> = run
                 .files
                 .iter()

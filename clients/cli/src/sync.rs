@@ -37,11 +37,17 @@ const IN_FLIGHT: usize = 4;
 
 /// The `*.tlog` files under `paths`, sorted, each once.
 pub fn collect_logs(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    collect_files(paths, "tlog")
+}
+
+/// The files given, and the `*.<ext>` files under the folders given,
+/// sorted, each once.
+pub fn collect_files(paths: &[PathBuf], ext: &str) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = BTreeSet::new();
     for p in paths {
         let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
         if meta.is_dir() {
-            walk(p, &mut out)?;
+            walk(p, ext, &mut out)?;
         } else {
             out.insert(p.clone());
         }
@@ -49,13 +55,13 @@ pub fn collect_logs(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out.into_iter().collect())
 }
 
-fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
+fn walk(dir: &Path, ext: &str, out: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let entry = entry?;
         let path = entry.path();
         if entry.file_type()?.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "tlog") {
+            walk(&path, ext, out)?;
+        } else if path.extension().is_some_and(|e| e == ext) {
             out.insert(path);
         }
     }

@@ -7,6 +7,7 @@ mod offline;
 mod query;
 mod run;
 mod runtime;
+mod session;
 mod sweeps;
 
 use pyo3::prelude::*;

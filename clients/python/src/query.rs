@@ -1,30 +1,21 @@
 //! `NativeQuery`: reading runs back (`tracklab.Api`), and editing them.
 
-use std::sync::Arc;
-
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyList, PyString};
-use tokio::runtime::Runtime;
-use tracklab_client::Connection;
 use tracklab_proto::v1::{
     self, ConsoleRequest, EditRunRequest, GetRunRequest, HistoryRequest, ListRunsRequest, RunInfo,
 };
 
 use crate::catalog::{artifact_dict, model_dict};
 use crate::convert::{items_dict, to_py};
-use crate::errors::{client_error, status_error};
-use crate::runtime::runtime;
+use crate::session::Session;
 
 /// Largest reply accepted (a long history in one message).
 const MAX_MESSAGE_BYTES: usize = 1 << 30;
 
 #[pyclass(module = "tracklab._native")]
 pub struct NativeQuery {
-    conn: Connection,
-    rt: Arc<Runtime>,
-    /// The process that connected: a forked child must not use the
-    /// parent's runtime and channel (their threads do not exist there).
-    pid: u32,
+    s: Session,
 }
 
 fn state_name(state: i32) -> &'static str {
@@ -117,7 +108,7 @@ fn run_dict<'py>(py: Python<'py>, r: &RunInfo) -> PyResult<Bound<'py, PyDict>> {
 
 impl NativeQuery {
     fn registry<'py>(&self, py: Python<'py>, op: v1::RegistryOp) -> PyResult<Bound<'py, PyDict>> {
-        let mut a = self.conn.admin();
+        let mut a = self.s.conn.admin();
         let m = self.block(py, async move {
             a.registry(v1::RegistryRequest { op: Some(op) }).await
         })?;
@@ -129,14 +120,7 @@ impl NativeQuery {
         py: Python<'_>,
         f: impl Future<Output = Result<T, tonic::Status>> + Send,
     ) -> PyResult<T> {
-        if std::process::id() != self.pid {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "this tracklab.Api() was created by process {}; create a new one in this process",
-                self.pid
-            )));
-        }
-        let rt = self.rt.clone();
-        py.detach(move || rt.block_on(f)).map_err(status_error)
+        self.s.block(py, f)
     }
 }
 
@@ -144,15 +128,8 @@ impl NativeQuery {
 impl NativeQuery {
     #[new]
     fn new(py: Python<'_>, data_dir: String) -> PyResult<Self> {
-        let rt = runtime()?;
-        let rt2 = rt.clone();
-        let conn = py
-            .detach(move || rt2.block_on(Connection::connect(std::path::Path::new(&data_dir))))
-            .map_err(client_error)?;
         Ok(NativeQuery {
-            conn,
-            rt,
-            pid: std::process::id(),
+            s: Session::connect(py, data_dir, "tracklab.Api()")?,
         })
     }
 
@@ -164,6 +141,7 @@ impl NativeQuery {
         include_deleted: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let mut q = self
+            .s
             .conn
             .query()
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -182,6 +160,7 @@ impl NativeQuery {
 
     fn get_run<'py>(&self, py: Python<'py>, run_id: String) -> PyResult<Bound<'py, PyDict>> {
         let mut q = self
+            .s
             .conn
             .query()
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -199,6 +178,7 @@ impl NativeQuery {
         version: String,
     ) -> PyResult<Bound<'py, PyDict>> {
         let mut q = self
+            .s
             .conn
             .query()
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -219,7 +199,7 @@ impl NativeQuery {
         name: String,
         version: String,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let mut a = self.conn.admin();
+        let mut a = self.s.conn.admin();
         let req = v1::GetArtifactRequest {
             project,
             name,
@@ -239,6 +219,7 @@ impl NativeQuery {
         r#type: String,
     ) -> PyResult<Bound<'py, PyList>> {
         let mut q = self
+            .s
             .conn
             .query()
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -258,6 +239,7 @@ impl NativeQuery {
     /// `{"logged": [...], "used": [(version dict, role), ...]}` of a run.
     fn run_artifacts<'py>(&self, py: Python<'py>, run_id: String) -> PyResult<Bound<'py, PyDict>> {
         let mut q = self
+            .s
             .conn
             .query()
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -282,7 +264,7 @@ impl NativeQuery {
     /// Registered models (one by name, or all).
     #[pyo3(signature = (name=String::new()))]
     fn list_models<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyList>> {
-        let mut q = self.conn.query();
+        let mut q = self.s.conn.query();
         let resp = self.block(py, async move {
             q.list_models(v1::ListModelsRequest { name }).await
         })?;
@@ -307,7 +289,7 @@ impl NativeQuery {
         reason: String,
     ) -> PyResult<Bound<'py, PyDict>> {
         // The daemon records a digest: resolve "v3"/aliases first.
-        let mut q = self.conn.query();
+        let mut q = self.s.conn.query();
         let get = v1::GetArtifactRequest {
             project: artifact_project.clone(),
             name: artifact_name.clone(),
@@ -402,6 +384,7 @@ impl NativeQuery {
         required: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let mut q = self
+            .s
             .conn
             .query()
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -437,7 +420,7 @@ impl NativeQuery {
         offset: u64,
         limit: u32,
     ) -> PyResult<Vec<(i32, String, i64)>> {
-        let mut q = self.conn.query();
+        let mut q = self.s.conn.query();
         let req = ConsoleRequest {
             run_id,
             offset,
@@ -462,7 +445,7 @@ impl NativeQuery {
         notes: Option<String>,
         tags: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let mut a = self.conn.admin();
+        let mut a = self.s.conn.admin();
         let req = EditRunRequest {
             run_id,
             update: Some(v1::RunUpdate {

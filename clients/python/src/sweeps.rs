@@ -2,63 +2,32 @@
 //! `tracklab.agent`. Sweep documents cross as JSON text (the Python side
 //! parses them); see daemon/src/sweeps/mod.rs for their fields.
 
-use std::sync::Arc;
-
 use pyo3::prelude::*;
-use tokio::runtime::Runtime;
-use tracklab_client::Connection;
 use tracklab_proto::v1;
 
-use crate::errors::{client_error, status_error};
-use crate::runtime::runtime;
+use crate::session::Session;
 
 /// A run handed out: (run id, parameters as JSON, project).
 type Assigned = (String, String, String);
 
 #[pyclass(module = "tracklab._native")]
 pub struct NativeSweeps {
-    conn: Connection,
-    rt: Arc<Runtime>,
-    pid: u32,
-}
-
-impl NativeSweeps {
-    fn block<T: Send>(
-        &self,
-        py: Python<'_>,
-        f: impl Future<Output = Result<T, tonic::Status>> + Send,
-    ) -> PyResult<T> {
-        if std::process::id() != self.pid {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "this sweep connection was made by process {}; make a new one in this process",
-                self.pid
-            )));
-        }
-        let rt = self.rt.clone();
-        py.detach(move || rt.block_on(f)).map_err(status_error)
-    }
+    s: Session,
 }
 
 #[pymethods]
 impl NativeSweeps {
     #[new]
     fn new(py: Python<'_>, data_dir: String) -> PyResult<Self> {
-        let rt = runtime()?;
-        let rt2 = rt.clone();
-        let conn = py
-            .detach(move || rt2.block_on(Connection::connect(std::path::Path::new(&data_dir))))
-            .map_err(client_error)?;
         Ok(NativeSweeps {
-            conn,
-            rt,
-            pid: std::process::id(),
+            s: Session::connect(py, data_dir, "sweep connection")?,
         })
     }
 
     /// Creates a sweep; returns its document (JSON text).
     fn create(&self, py: Python<'_>, project: String, config_json: String) -> PyResult<String> {
-        let mut c = self.conn.sweeps();
-        let d = self.block(py, async move {
+        let mut c = self.s.conn.sweeps();
+        let d = self.s.block(py, async move {
             c.create(v1::CreateSweepRequest {
                 project,
                 config_json,
@@ -76,8 +45,9 @@ impl NativeSweeps {
         sweep_id: String,
         agent: String,
     ) -> PyResult<(Option<Assigned>, String)> {
-        let mut c = self.conn.sweeps();
+        let mut c = self.s.conn.sweeps();
         let r = self
+            .s
             .block(py, async move {
                 c.next(v1::NextSweepRunRequest { sweep_id, agent }).await
             })?
@@ -95,8 +65,9 @@ impl NativeSweeps {
         sweep_id: String,
         run_ids: Vec<String>,
     ) -> PyResult<Vec<(String, String)>> {
-        let mut c = self.conn.sweeps();
+        let mut c = self.s.conn.sweeps();
         let r = self
+            .s
             .block(py, async move {
                 c.poll(v1::PollSweepRequest { sweep_id, run_ids }).await
             })?
@@ -105,8 +76,8 @@ impl NativeSweeps {
     }
 
     fn get(&self, py: Python<'_>, sweep_id: String) -> PyResult<String> {
-        let mut c = self.conn.sweeps();
-        let d = self.block(
+        let mut c = self.s.conn.sweeps();
+        let d = self.s.block(
             py,
             async move { c.get(v1::GetSweepRequest { sweep_id }).await },
         )?;
@@ -114,8 +85,8 @@ impl NativeSweeps {
     }
 
     fn set_state(&self, py: Python<'_>, sweep_id: String, state: String) -> PyResult<String> {
-        let mut c = self.conn.sweeps();
-        let d = self.block(py, async move {
+        let mut c = self.s.conn.sweeps();
+        let d = self.s.block(py, async move {
             c.set_state(v1::SetSweepStateRequest { sweep_id, state })
                 .await
         })?;

@@ -95,8 +95,16 @@ pub struct Written {
 
 /// A wandb/TrackLab histogram value (`values`, `bins`) as TensorBoard's.
 pub fn histogram(v: &Json) -> Option<HistogramProto> {
-    let counts: Vec<f64> = v["values"].as_array()?.iter().filter_map(Json::as_f64).collect();
-    let edges: Vec<f64> = v["bins"].as_array()?.iter().filter_map(Json::as_f64).collect();
+    let counts: Vec<f64> = v["values"]
+        .as_array()?
+        .iter()
+        .filter_map(Json::as_f64)
+        .collect();
+    let edges: Vec<f64> = v["bins"]
+        .as_array()?
+        .iter()
+        .filter_map(Json::as_f64)
+        .collect();
     if counts.is_empty() || edges.len() != counts.len() + 1 {
         return None;
     }
@@ -185,8 +193,7 @@ pub fn write_run(
         }
     }
     let run_dir = dir.join(&run.run_id);
-    std::fs::create_dir_all(&run_dir)
-        .with_context(|| format!("creating {}", run_dir.display()))?;
+    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
     let start = run.created_us as f64 / 1e6;
     w.path = run_dir.join(format!(
         "events.out.tfevents.{}.tracklab",
@@ -209,8 +216,8 @@ pub fn write_run(
         };
         write_record(&mut out, &ev.encode_to_vec())?;
     }
-    let mut f = std::fs::File::create(&w.path)
-        .with_context(|| format!("creating {}", w.path.display()))?;
+    let mut f =
+        std::fs::File::create(&w.path).with_context(|| format!("creating {}", w.path.display()))?;
     f.write_all(&out)
         .and_then(|()| f.sync_all())
         .with_context(|| format!("writing {}", w.path.display()))?;
@@ -223,9 +230,7 @@ fn image(
     path: &Json,
     blob: &dyn Fn(&str) -> anyhow::Result<Vec<u8>>,
 ) -> anyhow::Result<SummaryValue> {
-    let path = path
-        .as_str()
-        .context("an image value without a path")?;
+    let path = path.as_str().context("an image value without a path")?;
     let bytes = blob(path)?;
     Ok(SummaryValue {
         tag: tag.to_string(),
@@ -247,8 +252,9 @@ mod tests {
 
     #[test]
     fn histograms_keep_counts_and_right_edges() {
-        let h = histogram(&json!({"_type": "histogram", "values": [1, 3], "bins": [0.0, 1.0, 2.0]}))
-            .unwrap();
+        let h =
+            histogram(&json!({"_type": "histogram", "values": [1, 3], "bins": [0.0, 1.0, 2.0]}))
+                .unwrap();
         assert_eq!(h.bucket, [1.0, 3.0]);
         assert_eq!(h.bucket_limit, [1.0, 2.0]);
         assert_eq!((h.min, h.max, h.num), (0.0, 2.0, 4.0));

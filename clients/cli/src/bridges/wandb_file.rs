@@ -235,8 +235,9 @@ pub fn read(bytes: &[u8], name: &str) -> Result<Read, String> {
             continue;
         }
         if pos + CHUNK_HEADER > bytes.len() {
-            out.problems
-                .push(format!("{name}: torn chunk header at offset {pos} (the file ends)"));
+            out.problems.push(format!(
+                "{name}: torn chunk header at offset {pos} (the file ends)"
+            ));
             break;
         }
         let h = &bytes[pos..pos + CHUNK_HEADER];
@@ -268,13 +269,15 @@ pub fn read(bytes: &[u8], name: &str) -> Result<Read, String> {
         let whole = match (kind, pending.take()) {
             (1, prev) => {
                 if let Some((at, _)) = prev {
-                    out.problems.push(format!("{name}: record at offset {at} never ended"));
+                    out.problems
+                        .push(format!("{name}: record at offset {at} never ended"));
                 }
                 Some((start - CHUNK_HEADER, payload.to_vec()))
             }
             (2, prev) => {
                 if let Some((at, _)) = prev {
-                    out.problems.push(format!("{name}: record at offset {at} never ended"));
+                    out.problems
+                        .push(format!("{name}: record at offset {at} never ended"));
                 }
                 pending = Some((start - CHUNK_HEADER, payload.to_vec()));
                 None
@@ -296,23 +299,26 @@ pub fn read(bytes: &[u8], name: &str) -> Result<Read, String> {
                 None
             }
             (k, _) => {
-                out.problems
-                    .push(format!("{name}: unknown chunk type {k} at offset {}; skipped", start - CHUNK_HEADER));
+                out.problems.push(format!(
+                    "{name}: unknown chunk type {k} at offset {}; skipped",
+                    start - CHUNK_HEADER
+                ));
                 None
             }
         };
         if let Some((at, data)) = whole {
             match Record::decode(data.as_slice()) {
                 Ok(r) => out.records.push(r),
-                Err(e) => out
-                    .problems
-                    .push(format!("{name}: record at offset {at} is not a wandb Record: {e}")),
+                Err(e) => out.problems.push(format!(
+                    "{name}: record at offset {at} is not a wandb Record: {e}"
+                )),
             }
         }
     }
     if let Some((at, _)) = pending {
-        out.problems
-            .push(format!("{name}: the record at offset {at} is cut short (torn write)"));
+        out.problems.push(format!(
+            "{name}: the record at offset {at} is cut short (torn write)"
+        ));
     }
     Ok(out)
 }
@@ -376,11 +382,16 @@ mod tests {
 
     #[test]
     fn records_across_blocks_come_back_in_order() {
-        let recs: Vec<Vec<u8>> = (1..=40).map(|i| rec(i, (i as usize * 977) % 50_000)).collect();
+        let recs: Vec<Vec<u8>> = (1..=40)
+            .map(|i| rec(i, (i as usize * 977) % 50_000))
+            .collect();
         let bytes = write(&recs);
         let got = read(&bytes, "t.wandb").unwrap();
         assert!(got.problems.is_empty(), "{:?}", got.problems);
-        assert_eq!(got.records.iter().map(|r| r.num).collect::<Vec<_>>(), (1..=40).collect::<Vec<_>>());
+        assert_eq!(
+            got.records.iter().map(|r| r.num).collect::<Vec<_>>(),
+            (1..=40).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -389,7 +400,11 @@ mod tests {
         let mut bytes = write(&recs);
         bytes[40_000] ^= 0xff; // inside the second block
         let got = read(&bytes, "t.wandb").unwrap();
-        assert!(got.problems.iter().any(|p| p.contains("checksum")), "{:?}", got.problems);
+        assert!(
+            got.problems.iter().any(|p| p.contains("checksum")),
+            "{:?}",
+            got.problems
+        );
         let nums: Vec<i64> = got.records.iter().map(|r| r.num).collect();
         assert!(nums.len() < 200 && nums.len() > 100, "{}", nums.len());
         assert!(nums.windows(2).all(|w| w[0] < w[1]));

@@ -19,9 +19,6 @@
 //! one writer whose id comes from the run id and the file name, with
 //! sequence numbers in file order, so importing again stores nothing twice.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context, anyhow};
 use serde_json::Value as Json;
 use tokio_stream::StreamExt;
@@ -131,11 +128,14 @@ pub struct Converted {
     pub crashed: bool,
 }
 
-pub fn convert(recs: &[Record], file_name: &str, project: Option<&str>) -> anyhow::Result<Converted> {
-    let first_run = recs
-        .iter()
-        .find_map(|r| r.run.as_ref())
-        .ok_or_else(|| anyhow!("{file_name} has no run record; it is not a complete wandb run file"))?;
+pub fn convert(
+    recs: &[Record],
+    file_name: &str,
+    project: Option<&str>,
+) -> anyhow::Result<Converted> {
+    let first_run = recs.iter().find_map(|r| r.run.as_ref()).ok_or_else(|| {
+        anyhow!("{file_name} has no run record; it is not a complete wandb run file")
+    })?;
     let run_id = first_run.run_id.clone();
     let writer_id = fnv1a(&["wandb-import", &run_id, file_name]);
     let start_us = first_run.start_time.as_ref().map_or(0, |t| t.micros());
@@ -161,13 +161,21 @@ pub fn convert(recs: &[Record], file_name: &str, project: Option<&str>) -> anyho
         if let Some(run) = &r.run {
             if !started {
                 started = true;
-                let cfg = run.config.as_ref().map(|c| items(&c.update, not_wandb)).unwrap_or_default();
+                let cfg = run
+                    .config
+                    .as_ref()
+                    .map(|c| items(&c.update, not_wandb))
+                    .unwrap_or_default();
                 let start = v1::RunStart {
                     project: project
                         .map(str::to_string)
                         .or_else(|| (!run.project.is_empty()).then(|| run.project.clone()))
                         .unwrap_or_else(|| "uncategorized".into()),
-                    name: if run.display_name.is_empty() { run.run_id.clone() } else { run.display_name.clone() },
+                    name: if run.display_name.is_empty() {
+                        run.run_id.clone()
+                    } else {
+                        run.display_name.clone()
+                    },
                     group: run.run_group.clone(),
                     job_type: run.job_type.clone(),
                     tags: run.tags.clone(),
@@ -252,7 +260,14 @@ pub fn convert(recs: &[Record], file_name: &str, project: Option<&str>) -> anyho
             let lines = console.feed(slot, &text);
             if !lines.is_empty() {
                 let ts = o.timestamp.as_ref().map_or(last_ts, |t| t.micros());
-                push(&mut out, ts, Payload::Output(v1::ConsoleOutput { stream: stream as i32, lines }));
+                push(
+                    &mut out,
+                    ts,
+                    Payload::Output(v1::ConsoleOutput {
+                        stream: stream as i32,
+                        lines,
+                    }),
+                );
             }
         } else if let Some(st) = &r.stats {
             let ts = st.timestamp.as_ref().map_or(last_ts, |t| t.micros());
@@ -263,7 +278,12 @@ pub fn convert(recs: &[Record], file_name: &str, project: Option<&str>) -> anyho
                     path: i.key.split('.').map(str::to_string).collect(),
                     value: Some(value(&i.value_json)),
                 })
-                .filter(|i| matches!(i.value.as_ref().and_then(|v| v.kind.as_ref()), Some(Kind::Float(_) | Kind::Int(_))))
+                .filter(|i| {
+                    matches!(
+                        i.value.as_ref().and_then(|v| v.kind.as_ref()),
+                        Some(Kind::Float(_) | Kind::Int(_))
+                    )
+                })
                 .collect::<Vec<_>>();
             if !items.is_empty() {
                 push(&mut out, ts, Payload::Stats(v1::SystemStats { items }));
@@ -305,13 +325,31 @@ pub fn convert(recs: &[Record], file_name: &str, project: Option<&str>) -> anyho
     for slot in 0..2 {
         let rest = std::mem::take(&mut console.partial[slot]);
         if !rest.is_empty() {
-            let stream = if slot == 1 { v1::OutputStream::Stderr } else { v1::OutputStream::Stdout };
+            let stream = if slot == 1 {
+                v1::OutputStream::Stderr
+            } else {
+                v1::OutputStream::Stdout
+            };
             let line = rest.rsplit('\r').next().unwrap_or("").to_string();
-            push(&mut out, last_ts, Payload::Output(v1::ConsoleOutput { stream: stream as i32, lines: vec![line] }));
+            push(
+                &mut out,
+                last_ts,
+                Payload::Output(v1::ConsoleOutput {
+                    stream: stream as i32,
+                    lines: vec![line],
+                }),
+            );
         }
     }
     if !exited {
-        push(&mut out, last_ts, Payload::Exit(v1::RunExit { exit_code: 1, crashed: true }));
+        push(
+            &mut out,
+            last_ts,
+            Payload::Exit(v1::RunExit {
+                exit_code: 1,
+                crashed: true,
+            }),
+        );
     }
     Ok(Converted {
         run_id,
@@ -319,31 +357,6 @@ pub fn convert(recs: &[Record], file_name: &str, project: Option<&str>) -> anyho
         skipped,
         crashed: !exited,
     })
-}
-
-fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
-        for e in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
-            let e = e?;
-            let p = e.path();
-            if e.file_type()?.is_dir() {
-                walk(&p, out)?;
-            } else if p.extension().is_some_and(|x| x == "wandb") {
-                out.insert(p);
-            }
-        }
-        Ok(())
-    }
-    let mut out = BTreeSet::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
-        if meta.is_dir() {
-            walk(p, &mut out)?;
-        } else {
-            out.insert(p.clone());
-        }
-    }
-    Ok(out.into_iter().collect())
 }
 
 /// Sends records as import batches; returns (duplicates, warnings).
@@ -381,7 +394,11 @@ async fn send(ctx: &Ctx, records: Vec<v1::Record>) -> anyhow::Result<(u64, u64)>
                 warns += r.warnings.len() as u64;
             }
             Some(Err(s)) => return Err(anyhow!("the daemon refused the import: {}", s.message())),
-            None => return Err(anyhow!("the daemon ended the import early; run it again (it is idempotent)")),
+            None => {
+                return Err(anyhow!(
+                    "the daemon ended the import early; run it again (it is idempotent)"
+                ));
+            }
         }
     }
     let _ = sender.await;
@@ -389,11 +406,15 @@ async fn send(ctx: &Ctx, records: Vec<v1::Record>) -> anyhow::Result<(u64, u64)>
 }
 
 pub fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
-    let files = collect(&args.paths)?;
+    let files = crate::sync::collect_files(&args.paths, "wandb")?;
     if files.is_empty() {
         return Err(UsageError(format!(
             "no .wandb files under {}; wandb keeps offline runs in wandb/offline-run-*/run-*.wandb",
-            args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
         .into());
     }
@@ -406,7 +427,10 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
             eprintln!("problem: {p}");
         }
         problems += read.problems.len();
-        let file_name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let file_name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let c = convert(&read.records, &file_name, args.project.as_deref())?;
         let total = c.records.len() as u64;
         let (dups, warns) = ctx.block_on(send(ctx, c.records))?;
@@ -414,13 +438,36 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
             "{name}: run {} — {} records imported{}{}{}{}",
             c.run_id,
             total - dups,
-            if dups > 0 { format!(", {dups} already there") } else { String::new() },
-            if warns > 0 { format!(", {warns} warnings (see `tracklab show {}`)", c.run_id) } else { String::new() },
-            if c.skipped > 0 { format!(", {} wandb records with no TrackLab counterpart skipped", c.skipped) } else { String::new() },
-            if c.crashed { "; it has no exit record, so it is marked crashed" } else { "" },
+            if dups > 0 {
+                format!(", {dups} already there")
+            } else {
+                String::new()
+            },
+            if warns > 0 {
+                format!(", {warns} warnings (see `tracklab show {}`)", c.run_id)
+            } else {
+                String::new()
+            },
+            if c.skipped > 0 {
+                format!(
+                    ", {} wandb records with no TrackLab counterpart skipped",
+                    c.skipped
+                )
+            } else {
+                String::new()
+            },
+            if c.crashed {
+                "; it has no exit record, so it is marked crashed"
+            } else {
+                ""
+            },
         );
     }
-    Ok(if problems > 0 { Outcome::Problems } else { Outcome::Ok })
+    Ok(if problems > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Ok
+    })
 }
 
 #[cfg(test)]
