@@ -39,7 +39,7 @@ fn to_rows(run_id: String, series: Vec<Series>) -> RunRows {
 }
 
 /// A run's whole history (`keys`, or every key), unpacked.
-async fn history(
+pub async fn history(
     conn: &tracklab_client::Connection,
     run_id: &str,
     keys: &[String],
@@ -78,7 +78,7 @@ pub fn csv_cell(v: &Value) -> String {
 pub fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<Outcome> {
     match args.to {
         Some(ExportTarget::Mlflow) => return crate::bridges::mlflow::export(ctx, &args),
-        Some(ExportTarget::Tensorboard) => return tensorboard(ctx, args),
+        Some(ExportTarget::Tensorboard) => return crate::bridges::tensorboard::export(ctx, args),
         None => {}
     }
     let runs = ctx.block_on(async {
@@ -200,66 +200,4 @@ mod tests {
         let csv = render_csv(&[rows]);
         assert_eq!(csv, "run_id,_step,acc,loss\nr,0,,0.5\nr,1,0.9,0.25\n");
     }
-}
-
-/// `--to tensorboard`: the output dir is `-o DIR`, or the last argument.
-fn tensorboard(ctx: &Ctx, mut args: ExportArgs) -> anyhow::Result<Outcome> {
-    let dir = match args.output.take() {
-        Some(d) => d,
-        None if args.runs.len() >= 2 => {
-            std::path::PathBuf::from(args.runs.pop().unwrap_or_default())
-        }
-        None => {
-            return Err(crate::ctx::UsageError(
-                "export --to tensorboard needs a folder: `tracklab export --to tensorboard RUN… DIR`".into(),
-            )
-            .into());
-        }
-    };
-    let blobs = tracklab_blobs::BlobStore::open(&ctx.data_dir.join("blobs"))
-        .with_context(|| format!("opening the blob store of {}", ctx.data_dir.display()))?;
-    let written = ctx.block_on(async {
-        let conn = ctx.connect().await?;
-        let all = ctx.all_runs(&conn).await?;
-        let mut out = Vec::new();
-        for wanted in &args.runs {
-            let run = pick_run(&all, wanted)?.clone();
-            let series = history(&conn, &run.run_id, &args.keys).await?;
-            let files: std::collections::BTreeMap<String, String> = run
-                .files
-                .iter()
-                .filter(|f| !f.digest.is_empty())
-                .map(|f| (f.path.clone(), f.digest.clone()))
-                .collect();
-            let read = |path: &str| -> anyhow::Result<Vec<u8>> {
-                let digest = files
-                    .get(path)
-                    .with_context(|| format!("run {} has no stored file {path}", run.run_id))?;
-                let d = tracklab_blobs::Digest::from_hex(digest)
-                    .map_err(|e| anyhow::anyhow!("bad digest {e} for {path}"))?;
-                blobs
-                    .read(&d)
-                    .with_context(|| format!("reading {path} of run {}", run.run_id))
-            };
-            let w = crate::bridges::tensorboard::write_run(&dir, &run, series, &read)?;
-            out.push((run.run_id.clone(), w));
-        }
-        anyhow::Ok(out)
-    })?;
-    for (id, w) in &written {
-        eprintln!(
-            "{id}: {} scalars, {} histograms, {} images -> {}{}",
-            w.scalars,
-            w.histograms,
-            w.images,
-            w.path.display(),
-            if w.skipped > 0 {
-                format!(" ({} other values not exported)", w.skipped)
-            } else {
-                String::new()
-            }
-        );
-    }
-    eprintln!("view them with: tensorboard --logdir {}", dir.display());
-    Ok(Outcome::Ok)
 }

@@ -22,6 +22,8 @@ use tracklab_proto::v1::value::Kind;
 use tracklab_proto::v1::{RunInfo, Series};
 
 use super::tfrecord::write_record;
+use crate::args::ExportArgs;
+use crate::ctx::{Ctx, Outcome, pick_run};
 
 #[derive(Clone, PartialEq, Message)]
 pub struct Event {
@@ -242,6 +244,68 @@ fn image(
         }),
         ..Default::default()
     })
+}
+
+/// `--to tensorboard`: the output dir is `-o DIR`, or the last argument.
+pub fn export(ctx: &Ctx, mut args: ExportArgs) -> anyhow::Result<Outcome> {
+    let dir = match args.output.take() {
+        Some(d) => d,
+        None if args.runs.len() >= 2 => {
+            std::path::PathBuf::from(args.runs.pop().unwrap_or_default())
+        }
+        None => {
+            return Err(crate::ctx::UsageError(
+                "export --to tensorboard needs a folder: `tracklab export --to tensorboard RUN… DIR`".into(),
+            )
+            .into());
+        }
+    };
+    let blobs = tracklab_blobs::BlobStore::open(&ctx.data_dir.join("blobs"))
+        .with_context(|| format!("opening the blob store of {}", ctx.data_dir.display()))?;
+    let written = ctx.block_on(async {
+        let conn = ctx.connect().await?;
+        let all = ctx.all_runs(&conn).await?;
+        let mut out = Vec::new();
+        for wanted in &args.runs {
+            let run = pick_run(&all, wanted)?.clone();
+            let series = crate::export::history(&conn, &run.run_id, &args.keys).await?;
+            let files: std::collections::BTreeMap<String, String> = run
+                .files
+                .iter()
+                .filter(|f| !f.digest.is_empty())
+                .map(|f| (f.path.clone(), f.digest.clone()))
+                .collect();
+            let read = |path: &str| -> anyhow::Result<Vec<u8>> {
+                let digest = files
+                    .get(path)
+                    .with_context(|| format!("run {} has no stored file {path}", run.run_id))?;
+                let d = tracklab_blobs::Digest::from_hex(digest)
+                    .map_err(|e| anyhow::anyhow!("bad digest {e} for {path}"))?;
+                blobs
+                    .read(&d)
+                    .with_context(|| format!("reading {path} of run {}", run.run_id))
+            };
+            let w = write_run(&dir, &run, series, &read)?;
+            out.push((run.run_id.clone(), w));
+        }
+        anyhow::Ok(out)
+    })?;
+    for (id, w) in &written {
+        eprintln!(
+            "{id}: {} scalars, {} histograms, {} images -> {}{}",
+            w.scalars,
+            w.histograms,
+            w.images,
+            w.path.display(),
+            if w.skipped > 0 {
+                format!(" ({} other values not exported)", w.skipped)
+            } else {
+                String::new()
+            }
+        );
+    }
+    eprintln!("view them with: tensorboard --logdir {}", dir.display());
+    Ok(Outcome::Ok)
 }
 
 #[cfg(test)]

@@ -422,7 +422,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
     for f in &files {
         let name = f.display().to_string();
         let bytes = std::fs::read(f).with_context(|| format!("reading {name}"))?;
-        let read = wandb_file::read(&bytes, &name).map_err(|e| UsageError(e))?;
+        let read = wandb_file::read(&bytes, &name).map_err(UsageError)?;
         for p in &read.problems {
             eprintln!("problem: {p}");
         }
