@@ -6,7 +6,10 @@
 // pretrain -> sft -> rl chain: the model registry, a model's stage history,
 // the lineage graph and a run's artifacts, and a run's media (images with a
 // step slider, a sortable table, a histogram over steps, audio, sandboxed
-// html and a plot chart).
+// html and a plot chart), and a 2x3 grid sweep run by an agent: the Sweeps
+// page, the sweep's runs table (sorted by a parameter), its parallel
+// coordinates and parameter importance, and the links between a sweep and
+// its runs.
 // Screenshots go to $SCREENSHOTS (default target/dashboard-screenshots).
 //
 // Run by tests/dashboard.sh, which installs Chromium and this package.
@@ -106,9 +109,15 @@ async function main() {
   const addr = await startDaemon();
   const token = readFileSync(join(data, "token"), "utf8").trim();
   const base = `http://${addr}`;
-  // The chain and the media run first: project "dash" stays the most recently active one.
+  // The chain, the media run and the sweep first: project "dash" stays the most recently active one.
   execFileSync(python, [join(here, "log_runs.py"), "chain"], { env, stdio: "inherit" });
   execFileSync(python, [join(here, "log_runs.py"), "media"], { env, stdio: "inherit" });
+  const sweepOut = execFileSync(python, [join(here, "log_runs.py"), "sweep"], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  }).toString();
+  const sweepId = sweepOut.match(/^sweep (\S+)$/m)?.[1];
+  check(sweepId, `log_runs.py sweep printed the sweep id: ${sweepOut}`);
   execFileSync(python, [join(here, "log_runs.py"), "fixed"], { env, stdio: "inherit" });
   const live = spawn(python, [join(here, "log_runs.py"), "live"], {
     env,
@@ -532,9 +541,119 @@ async function main() {
     check((await chart.getAttribute("data-points")) === "10", `10 points plotted: ${await chart.getAttribute("data-points")}`);
     check((await inkedPixels(chart)) > 300, "the plot chart is drawn");
 
+    // Plotly: the figure's scatter trace, drawn with uPlot.
+    await loaded("fig");
+    const fig = panel("fig").getByTestId("media-chart");
+    check((await fig.getAttribute("data-points")) === "7", `7 plotly points plotted: ${await fig.getAttribute("data-points")}`);
+    check((await inkedPixels(fig)) > 300, "the plotly chart is drawn");
+
     const summary = await page.getByTestId("summary").innerText();
     check(summary.includes("image 8×8") && !summary.includes("_type"), `media shown briefly in the summary: ${summary}`);
     await page.screenshot({ path: join(shots, "run-media.png"), fullPage: true });
+  });
+
+  // The sweep: lr [0.1, 0.01] x layers [1, 2, 3], loss minimised; the best
+  // run is lr=0.01, layers=3.
+  const sweepDoc = await (await page.request.get(`${base}/api/v1/sweeps/${sweepId}`)).json();
+  const bestRun = sweepDoc.runs.find((r) => r.params.lr === 0.01 && r.params.layers === 3)?.id;
+  check(bestRun && sweepDoc.best?.run_id === bestRun, `the best run is lr=0.01 layers=3: ${JSON.stringify(sweepDoc.best)}`);
+
+  await step("the Sweeps page lists the grid sweep with its 6 runs and best run", async () => {
+    await page.goto(`${base}/#/`);
+    await waitReady(page);
+    await page.getByTestId("nav-sweeps").click();
+    await page.getByTestId("sweeps-page").waitFor();
+    await waitReady(page);
+    const row = page.locator(`[data-testid="sweeps-table"] tr[data-sweep-id="${sweepId}"]`);
+    await row.waitFor();
+    check((await row.getByTestId("runs").getAttribute("data-runs")) === "6", `6 runs: ${await row.innerText()}`);
+    check((await row.getByTestId("method").innerText()).trim() === "grid", "method grid");
+    check((await row.getByTestId("metric").innerText()).includes("loss"), "metric loss");
+    const text = await row.innerText();
+    check(text.includes("grid-demo") && text.includes("sweeps"), `name and project shown: ${text}`);
+    check(
+      (await row.getByTestId("best-run").getAttribute("href")) === `#/run/${bestRun}`,
+      "the best value links to the best run",
+    );
+  });
+
+  await step("a sweep page: runs sorted by a parameter, parallel coordinates, importance", async () => {
+    await page.locator(`[data-testid="sweeps-table"] tr[data-sweep-id="${sweepId}"]`).getByTestId("sweep-link").click();
+    await page.getByTestId("sweep-page").waitFor();
+    await waitReady(page);
+    check(page.url().endsWith(`#/sweeps/${sweepId}`), `sweep URL: ${page.url()}`);
+    check((await page.getByTestId("sweep-method").innerText()).includes("grid"), "the header names the method");
+    check((await page.getByTestId("sweep-metric").innerText()).includes("loss"), "and the metric");
+    check((await page.getByTestId("sweep-grid").innerText()).includes("6"), "and the grid's size");
+    const table = page.getByTestId("sweep-runs");
+    const rows = table.locator("tbody tr[data-run-id]");
+    check((await rows.count()) === 6, `6 rows, got ${await rows.count()}`);
+    const states = await rows.getByTestId("state").allInnerTexts();
+    check(states.every((s) => s.trim() === "finished"), `all finished: ${states}`);
+    // A click on the lr header sorts by lr, a second one reverses.
+    const lrColumn = () =>
+      table.evaluate((t) => {
+        const i = [...t.querySelectorAll("thead th")].findIndex((th) => th.dataset.col === "param:lr");
+        return [...t.querySelectorAll("tbody tr")].map((r) => Number(r.children[i].textContent));
+      });
+    const lr = table.locator('th[data-col="param:lr"]');
+    await lr.click();
+    check((await lr.getAttribute("data-sort")) === "asc", "lr sorted ascending");
+    check(JSON.stringify(await lrColumn()) === "[0.01,0.01,0.01,0.1,0.1,0.1]", `lr ascending: ${await lrColumn()}`);
+    await lr.click();
+    check(JSON.stringify(await lrColumn()) === "[0.1,0.1,0.1,0.01,0.01,0.01]", `lr descending: ${await lrColumn()}`);
+    check((await rows.count()) === 6, "still 6 rows");
+
+    const pc = page.getByTestId("parallel-coords");
+    const lines = pc.locator('[data-testid="pc-line"]');
+    check((await lines.count()) === 6, `6 run lines, got ${await lines.count()}`);
+    const axes = await pc.locator('[data-testid="pc-axis"]').evaluateAll((els) => els.map((e) => e.dataset.axis).sort());
+    check(JSON.stringify(axes) === '["layers","loss","lr"]', `an axis per parameter and the metric: ${axes}`);
+    const points = await lines.evaluateAll((els) => els.map((e) => e.getAttribute("points").trim().split(/\s+/).length));
+    check(points.every((n) => n === 3), `each line crosses the 3 axes: ${points}`);
+    const ids = await lines.evaluateAll((els) => els.map((e) => e.dataset.runId).sort());
+    check(JSON.stringify(ids) === JSON.stringify(sweepDoc.runs.map((r) => r.id).sort()), "one line per run");
+
+    const imp = page.getByTestId("param-importance");
+    const params = await imp.locator("tr[data-param]").evaluateAll((els) => els.map((e) => e.dataset.param).sort());
+    check(JSON.stringify(params) === '["layers","lr"]', `importance lists lr and layers: ${params}`);
+    const scores = await imp.getByTestId("importance").allInnerTexts();
+    const sum = scores.reduce((a, s) => a + Number(s.trim()), 0);
+    check(Math.abs(sum - 1) < 0.02, `importances sum to 1: ${scores}`);
+    const lrCorr = (await imp.locator('tr[data-param="lr"]').getByTestId("correlation").innerText()).trim();
+    check(lrCorr.startsWith("+"), `a larger lr gives a larger loss: ${lrCorr}`);
+    check((await imp.innerText()).toLowerCase().includes("correlation-based"), "the panel says how it is computed");
+    check(
+      (await page.getByTestId("sweep-best").getByTestId("best-run").getAttribute("href")) === `#/run/${bestRun}`,
+      "the header links the best run",
+    );
+    await page.screenshot({ path: join(shots, "sweep.png"), fullPage: true });
+  });
+
+  await step("a sweep's run links back to its sweep; the runs table shows and groups by sweep", async () => {
+    const link = page.locator(`[data-testid="sweep-runs"] tr[data-run-id="${bestRun}"]`).getByTestId("sweep-run-link");
+    await link.click();
+    await page.getByTestId("run-page").waitFor();
+    await waitReady(page);
+    check(page.url().endsWith(`#/run/${bestRun}`), `the run's page: ${page.url()}`);
+    const back = page.getByTestId("run-sweep");
+    check((await back.innerText()).trim() === sweepId, `the run names its sweep: ${await back.innerText()}`);
+    check((await back.getAttribute("href")) === `#/sweeps/${sweepId}`, "and links to it");
+    await back.click();
+    await page.getByTestId("sweep-page").waitFor();
+    await waitReady(page);
+
+    await page.goto(`${base}/#/p/sweeps`);
+    await waitReady(page);
+    await waitRows(page, 6);
+    const badges = page.locator('[data-testid="runs-table"] [data-testid="sweep-badge"]');
+    check((await badges.count()) === 6, `each run shows its sweep: ${await badges.count()}`);
+    check((await badges.first().getAttribute("href")) === `#/sweeps/${sweepId}`, "the badge links to the sweep");
+    await page.getByTestId("group-by").selectOption("sweep");
+    const group = page.locator(`tr.group-row[data-group="${sweepId}"]`);
+    await group.waitFor();
+    check((await group.innerText()).includes("6"), `the sweep's group holds 6 runs: ${await group.innerText()}`);
+    await page.getByTestId("group-by").selectOption("");
   });
 
   check(errors.length === 0, `errors in the page: ${errors.join("; ")}`);

@@ -12,6 +12,10 @@ points at the test's daemon).
     python log_runs.py media   # run "media1" in project "media": an Image
                                # at steps 0-2, a Table, a Histogram over 5
                                # steps, an Html, an Audio and a plot.line
+    python log_runs.py sweep   # project "sweeps": a grid sweep over lr
+                               # [0.1, 0.01] x layers [1, 2, 3] (metric loss,
+                               # minimize) run by one agent: 6 runs, the
+                               # best lr=0.01 layers=3; prints "sweep ID"
 """
 
 from __future__ import annotations
@@ -163,9 +167,43 @@ def media() -> None:
                 columns=["x", "y"], data=[[i, i * i] for i in range(10)]
             )
             row["curve"] = tracklab.plot.line(squares, "x", "y", title="squares")
+            import plotly.graph_objects as go
+
+            row["fig"] = tracklab.Plotly(
+                go.Figure(go.Scatter(x=list(range(7)), y=[v * v for v in range(7)]))
+            )
         run.log(row)
     run.finish()
 
 
+def sweep() -> None:
+    """A 2x3 grid; each run's loss falls over 5 steps from a start that
+    depends on both parameters (lr 0.01 and more layers are better)."""
+    sweep_id = tracklab.sweep(
+        {
+            "name": "grid-demo",
+            "method": "grid",
+            "metric": {"name": "loss", "goal": "minimize"},
+            "parameters": {
+                "lr": {"values": [0.1, 0.01]},
+                "layers": {"values": [1, 2, 3]},
+            },
+        },
+        project="sweeps",
+    )
+
+    def train() -> None:
+        run = tracklab.init()
+        lr, layers = run.config.lr, run.config.layers
+        start = 1.0 / layers + 10 * abs(lr - 0.01)
+        for i in range(5):
+            run.log({"loss": start * 0.8**i, "acc": 1 - start * 0.8**i / 3})
+
+    tracklab.agent(sweep_id, function=train)
+    print(f"sweep {sweep_id}", flush=True)
+
+
 if __name__ == "__main__":
-    {"chain": chain, "fixed": fixed, "live": live, "media": media}[sys.argv[1]]()
+    {"chain": chain, "fixed": fixed, "live": live, "media": media, "sweep": sweep}[
+        sys.argv[1]
+    ]()

@@ -45,6 +45,7 @@ def test_a_grid_of_2x3_runs_each_combination_once_across_two_agents(daemon, tmp_
     combos = sorted((r["params"]["lr"], r["params"]["layers"]) for r in doc["runs"])
     assert combos == sorted((lr, n) for lr in (0.1, 0.01) for n in (1, 2, 3))
     assert all(r["state"] == "finished" for r in doc["runs"])
+    assert doc["state"] == "finished", "a grid that is done ends its sweep"
     assert {r["agent"].rsplit(":", 2)[1] for r in doc["runs"]} == {str(a.pid) for a in agents}, (
         "both agents took part"
     )

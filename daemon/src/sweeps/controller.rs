@@ -275,28 +275,47 @@ impl View {
             })
     }
 
+    /// Why the sweep can hand out no more runs ever (grid done, run_cap
+    /// reached), if so.
+    pub fn exhausted(&self) -> Option<String> {
+        if let Some(cap) = self.config.run_cap
+            && self.sweep.assigned.len() as u64 >= cap
+        {
+            return Some(format!("sweep {} reached its run_cap of {cap}", self.id));
+        }
+        if self.config.method == Method::Grid {
+            let seen: Vec<Params> = self.members.iter().map(|m| m.params.clone()).collect();
+            if grid::next(&self.config, &seen).is_none() {
+                return Some(format!(
+                    "sweep {}'s grid is done: all {} combinations have run",
+                    self.id,
+                    grid::size(&self.config)
+                ));
+            }
+        }
+        None
+    }
+
     /// The next parameters, or why there are none.
     pub fn next(&self, rng: &mut Rng) -> Result<Params, String> {
         match self.sweep.state.as_str() {
             "running" => {}
             "paused" => return Err(format!("sweep {} is paused", self.id)),
+            "finished" => {
+                return Err(self
+                    .exhausted()
+                    .unwrap_or_else(|| format!("sweep {} is finished", self.id)));
+            }
             other => return Err(format!("sweep {} is {other}", self.id)),
         }
-        if let Some(cap) = self.config.run_cap
-            && self.sweep.assigned.len() as u64 >= cap
-        {
-            return Err(format!("sweep {} reached its run_cap of {cap}", self.id));
+        if let Some(why) = self.exhausted() {
+            return Err(why);
         }
         match self.config.method {
             Method::Grid => {
                 let seen: Vec<Params> = self.members.iter().map(|m| m.params.clone()).collect();
-                grid::next(&self.config, &seen).ok_or_else(|| {
-                    format!(
-                        "sweep {}'s grid is done: all {} combinations have run",
-                        self.id,
-                        grid::size(&self.config)
-                    )
-                })
+                grid::next(&self.config, &seen)
+                    .ok_or_else(|| format!("sweep {}'s grid is done", self.id))
             }
             Method::Random => Ok(random::next(&self.config, rng)),
             Method::Bayes => {

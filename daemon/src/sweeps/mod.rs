@@ -127,6 +127,19 @@ pub async fn next(
     let params = match v.next(&mut rng) {
         Ok(p) => p,
         Err(reason) => {
+            // A grid that is done or a run_cap reached ends the sweep (wandb
+            // marks it finished); runs in flight go on.
+            if v.sweep.state == "running" && v.exhausted().is_some() {
+                record(
+                    core,
+                    &req.sweep_id,
+                    Op::SetState(v1::SweepSetState {
+                        state: "finished".into(),
+                    }),
+                )
+                .await?;
+                tracing::info!(sweep = %req.sweep_id, reason, "sweep finished");
+            }
             return Ok(v1::NextSweepRunResponse {
                 done: true,
                 reason,

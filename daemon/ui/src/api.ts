@@ -27,6 +27,8 @@ export interface RunRow {
   steps: number;
   group: string;
   job_type: string;
+  /** The sweep the run belongs to ("" when none). */
+  sweep: string;
   tags: string[];
   notes: string;
   host: string;
@@ -68,6 +70,8 @@ export interface RunDoc {
   next_step?: number;
   group: string;
   job_type: string;
+  /** The sweep the run belongs to ("" when none). */
+  sweep: string;
   tags: string[];
   notes: string;
   deleted: boolean;
@@ -202,6 +206,50 @@ export interface Lineage {
   stages: LineageStage[];
 }
 
+export type SweepState = "running" | "paused" | "finished" | "cancelled" | string;
+
+/** One run of a sweep, in the order the controller handed them out. */
+export interface SweepRun {
+  id: string;
+  name: string;
+  /** `pending` until the run starts, then the run's state. */
+  state: "pending" | RunState;
+  /** Nested parameters as the run got them. */
+  params: Record<string, Json>;
+  /** The same, flat (`opt.momentum`). */
+  flat_params: Record<string, Json>;
+  /** The metric's last value (null before it is logged, or NaN). */
+  metric: number | null;
+  /** The run's best value of the metric (goal-aware). */
+  best: number | null;
+  /** Values of the metric logged. */
+  iterations: number;
+  /** Stopped early (hyperband, or the sweep was cancelled). */
+  stopped: boolean;
+  stop_reason: string | null;
+  agent: string;
+}
+
+/** A sweep (`GET /api/v1/sweeps/{id}`; daemon/src/sweeps/mod.rs). */
+export interface Sweep {
+  id: string;
+  project: string;
+  name: string;
+  method: "grid" | "random" | "bayes" | string;
+  metric: { name: string; goal: "minimize" | "maximize" } | null;
+  state: SweepState;
+  created_us: number;
+  /** Flat parameter names. */
+  parameters: string[];
+  grid_size: number | null;
+  run_cap: number | null;
+  early_terminate: { type: string; bands: number[]; eta: number; strict: boolean } | null;
+  /** The sweep config as given. */
+  config: Json;
+  best: { run_id: string; value: number } | null;
+  runs: SweepRun[];
+}
+
 /** The token cookie is missing or wrong. */
 export class AuthError extends Error {
   constructor() {
@@ -258,6 +306,7 @@ function normRow(r: RunRow): RunRow {
     name: r.name ?? "",
     group: r.group ?? "",
     job_type: r.job_type ?? "",
+    sweep: r.sweep ?? "",
     notes: r.notes ?? "",
     tags: r.tags ?? [],
     config: r.config ?? {},
@@ -269,6 +318,7 @@ function normDoc(d: RunDoc): RunDoc {
   return {
     ...d,
     name: d.name ?? "",
+    sweep: d.sweep ?? "",
     tags: d.tags ?? [],
     notes: d.notes ?? "",
     args: d.args ?? [],
@@ -316,6 +366,33 @@ function normLineage(l: Lineage): Lineage {
       ...s,
       metrics: s.metrics ?? {},
       hyperparameters: s.hyperparameters ?? {},
+    })),
+  };
+}
+
+const finite = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+function normSweep(w: Sweep): Sweep {
+  return {
+    ...w,
+    name: w.name ?? "",
+    metric: w.metric ?? null,
+    parameters: w.parameters ?? [],
+    grid_size: w.grid_size ?? null,
+    run_cap: w.run_cap ?? null,
+    early_terminate: w.early_terminate ?? null,
+    best: w.best && finite(w.best.value) !== null ? w.best : null,
+    runs: (w.runs ?? []).map((r) => ({
+      ...r,
+      name: r.name ?? "",
+      params: r.params ?? {},
+      flat_params: r.flat_params ?? {},
+      metric: finite(r.metric),
+      best: finite(r.best),
+      iterations: r.iterations ?? 0,
+      stopped: !!r.stopped,
+      stop_reason: r.stop_reason ?? null,
+      agent: r.agent ?? "",
     })),
   };
 }
@@ -378,6 +455,14 @@ export const api = {
 
   model: (name: string, signal?: AbortSignal) =>
     request<Model>(`/api/v1/models/${enc(name)}`, {}, signal).then(normModel),
+
+  /** Sweeps, newest first; every project's when `project` is null. */
+  sweeps: (project: string | null, signal?: AbortSignal) =>
+    request<{ sweeps: Sweep[] }>(project === null ? "/api/v1/sweeps" : `/api/v1/sweeps?project=${enc(project)}`, {}, signal).then(
+      (r) => (r.sweeps ?? []).map(normSweep),
+    ),
+
+  sweep: (id: string, signal?: AbortSignal) => request<Sweep>(`/api/v1/sweeps/${enc(id)}`, {}, signal).then(normSweep),
 
   lineage: (target: string, signal?: AbortSignal) =>
     request<Lineage>(`/api/v1/lineage?target=${enc(target)}`, {}, signal).then(normLineage),

@@ -107,6 +107,7 @@ export const artifactLabel = (a: { name: string; version: string }) => `${a.name
 
 /** Hash-route links. */
 export const runHref = (id: string) => `#/run/${encodeURIComponent(id)}`;
+export const sweepHref = (id: string) => `#/sweeps/${encodeURIComponent(id)}`;
 export const modelHref = (name: string) => `#/models/${encodeURIComponent(name)}`;
 /** `target`: a run id, `models:/NAME/VERSION|STAGE`, `models:/NAME@ALIAS` or `PROJECT/NAME[:VERSION]`. */
 export const lineageHref = (target: string) => `#/lineage/${encodeURIComponent(target)}`;

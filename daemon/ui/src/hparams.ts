@@ -19,7 +19,7 @@ const H = 300;
 const PAD = { l: 60, r: 16, t: 12, b: 40 };
 
 /** Ticks over [lo, hi]: about `n` round numbers. */
-function ticks(lo: number, hi: number, n = 5): number[] {
+export function ticks(lo: number, hi: number, n = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / n;
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));

@@ -2,6 +2,8 @@
 //   #/ or #/p/<project>       runs table
 //   #/run/<id>                one run
 //   #/compare/<id>,<id>,...   runs side by side
+//   #/sweeps                  hyperparameter sweeps
+//   #/sweeps/<id>             one sweep
 //   #/models                  the model registry
 //   #/models/<name>           one registered model
 //   #/lineage/<target>        the training chain behind a run id,
@@ -18,10 +20,12 @@ import { renderModelsPage } from "./models_page";
 import { Page } from "./page";
 import { renderRunPage } from "./run_page";
 import { renderRunsPage } from "./runs_table";
+import { renderSweepPage } from "./sweep_page";
+import { renderSweepsPage } from "./sweeps_page";
 
 let current: Page | null = null;
 
-/** The top bar's page links (Runs, Models), after the brand. */
+/** The top bar's page links (Runs, Sweeps, Models), after the brand. */
 function navBar(): HTMLElement | null {
   let nav = document.getElementById("nav");
   if (nav) return nav;
@@ -30,7 +34,7 @@ function navBar(): HTMLElement | null {
   nav = document.createElement("nav");
   nav.id = "nav";
   nav.className = "mainnav";
-  nav.innerHTML = `<a href="#/" data-nav="runs" data-testid="nav-runs">Runs</a><a href="#/models" data-nav="models" data-testid="nav-models">Models</a>`;
+  nav.innerHTML = `<a href="#/" data-nav="runs" data-testid="nav-runs">Runs</a><a href="#/sweeps" data-nav="sweeps" data-testid="nav-sweeps">Sweeps</a><a href="#/models" data-nav="models" data-testid="nav-models">Models</a>`;
   brand.after(nav);
   return nav;
 }
@@ -53,9 +57,13 @@ function route(): void {
   const hash = location.hash.replace(/^#/, "") || "/";
   const parts = hash.split("/").filter((p) => p !== "");
   const arg = (i: number) => decodeURIComponent(parts.slice(i).join("/"));
-  markNav(parts[0] === "models" ? "models" : parts[0] === "lineage" ? "" : "runs");
+  const section = parts[0] === "models" || parts[0] === "sweeps" ? parts[0] : parts[0] === "lineage" ? "" : "runs";
+  markNav(section);
   try {
-    if (parts[0] === "models") {
+    if (parts[0] === "sweeps") {
+      if (parts.length > 1) void renderSweepPage(page, arg(1));
+      else void renderSweepsPage(page);
+    } else if (parts[0] === "models") {
       if (parts.length > 1) void renderModelPage(page, arg(1));
       else void renderModelsPage(page);
     } else if (parts[0] === "lineage") {

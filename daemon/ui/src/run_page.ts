@@ -2,7 +2,7 @@
 // warnings, artifacts, media, charts and console; live while it runs.
 
 import { api, subscribe, type Json, type RunDoc, type RunRow } from "./api";
-import { color, esc, flatten, fmtDuration, fmtTime, fmtValue, shellQuote, stateBadge } from "./format";
+import { color, esc, flatten, fmtDuration, fmtTime, fmtValue, shellQuote, stateBadge, sweepHref } from "./format";
 import { asMedia, isMedia, mediaLabel } from "./media";
 import { MediaSet } from "./media_panels";
 import { charted, chartedSystem, metricDef } from "./metrics";
@@ -53,7 +53,7 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
   let dirty = false;
   let liveSummary: Record<string, Json> = {};
 
-  const renderHeader = (r: Pick<RunRow, "name" | "id" | "state" | "project" | "created_us" | "duration_s" | "steps" | "tags" | "group" | "job_type" | "exit_code">) => {
+  const renderHeader = (r: Pick<RunRow, "name" | "id" | "state" | "project" | "created_us" | "duration_s" | "steps" | "tags" | "group" | "job_type" | "sweep" | "exit_code">) => {
     const chips = r.tags.map((t) => `<span class="tag">${esc(t)}</span>`).join("");
     const exit = r.state === "failed" || r.state === "crashed" ? `<span>exit ${esc(r.exit_code)}</span>` : "";
     q(".run-header").innerHTML = `
@@ -66,6 +66,7 @@ export async function renderRunPage(page: Page, id: string): Promise<void> {
         <span>${esc(r.steps)} steps</span>
         ${r.group ? `<span>group ${esc(r.group)}</span>` : ""}
         ${r.job_type ? `<span>job ${esc(r.job_type)}</span>` : ""}
+        ${r.sweep ? `<span>sweep <a class="mono" href="${esc(sweepHref(r.sweep))}" data-testid="run-sweep">${esc(r.sweep)}</a></span>` : ""}
         ${exit}${chips}
       </div>`;
   };

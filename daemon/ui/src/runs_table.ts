@@ -3,7 +3,7 @@
 // rows in place, keeping sort, filter and grouping.
 
 import { api, subscribe, type Project, type RunRow, type Scalar } from "./api";
-import { cmpValues, esc, fmtDuration, fmtTime, fmtValue, stateBadge } from "./format";
+import { cmpValues, esc, fmtDuration, fmtTime, fmtValue, stateBadge, sweepHref } from "./format";
 import { h, setCrumbs, type Page } from "./page";
 
 /** Above this many visible rows only a window of them is in the DOM. */
@@ -27,7 +27,7 @@ interface TableState {
   sort: { col: string; desc: boolean };
   search: string;
   state: string;
-  groupBy: "" | "group" | "job_type";
+  groupBy: "" | "group" | "job_type" | "sweep";
   collapsed: Set<string>;
   selected: Set<string>;
 }
@@ -44,7 +44,7 @@ interface Entry {
 type Item = { kind: "group"; name: string; count: number } | { kind: "row"; e: Entry };
 
 function haystack(r: RunRow): string {
-  const parts: string[] = [r.name, r.id, r.group, r.job_type, r.notes, r.state, ...r.tags];
+  const parts: string[] = [r.name, r.id, r.group, r.job_type, r.sweep, r.notes, r.state, ...r.tags];
   for (const [k, v] of Object.entries(r.config ?? {})) parts.push(`${k}=${fmtValue(v)}`);
   for (const [k, v] of Object.entries(r.summary ?? {})) parts.push(`${k}=${fmtValue(v)}`);
   return parts.join("\u0001").toLowerCase();
@@ -140,6 +140,7 @@ export async function renderRunsPage(page: Page, wanted: string | null): Promise
           ["", "none"],
           ["group", "group"],
           ["job_type", "job type"],
+          ["sweep", "sweep"],
         ]
           .map(([v, l]) => `<option value="${v}"${v === st.groupBy ? " selected" : ""}>${l}</option>`)
           .join("")}</select></label>
@@ -215,7 +216,7 @@ export async function renderRunsPage(page: Page, wanted: string | null): Promise
     if (!st.groupBy) return rows.map((e) => ({ kind: "row", e }));
     const groups = new Map<string, Entry[]>();
     for (const e of rows) {
-      const g = st.groupBy === "group" ? e.row.group : e.row.job_type;
+      const g = st.groupBy === "group" ? e.row.group : st.groupBy === "sweep" ? e.row.sweep : e.row.job_type;
       const list = groups.get(g);
       if (list) list.push(e);
       else groups.set(g, [e]);
@@ -235,7 +236,11 @@ export async function renderRunsPage(page: Page, wanted: string | null): Promise
   const cellHtml = (r: RunRow, col: string): string => {
     switch (col) {
       case "name":
-        return `<td class="c-name"><a href="#/run/${encodeURIComponent(r.id)}" title="${esc(r.id)}">${esc(r.name || r.id)}</a></td>`;
+        return `<td class="c-name"><a href="#/run/${encodeURIComponent(r.id)}" title="${esc(r.id)}">${esc(r.name || r.id)}</a>${
+          r.sweep
+            ? ` <a class="tag sweep-tag" href="${esc(sweepHref(r.sweep))}" title="${esc(`sweep ${r.sweep}`)}" data-testid="sweep-badge">sweep ${esc(r.sweep)}</a>`
+            : ""
+        }</td>`;
       case "state":
         return `<td data-testid="state">${stateBadge(r.state)}</td>`;
       case "created":
@@ -258,7 +263,9 @@ export async function renderRunsPage(page: Page, wanted: string | null): Promise
       const open = !st.collapsed.has(it.name);
       return `<tr class="group-row" data-group="${esc(it.name)}"><td colspan="${columns.length + 1}"><span class="caret">${
         open ? "▾" : "▸"
-      }</span> ${it.name ? esc(it.name) : '<span class="muted">(none)</span>'} <span class="muted">${it.count}</span></td></tr>`;
+      }</span> ${
+        it.name ? `${st.groupBy === "sweep" ? "sweep " : ""}${esc(it.name)}` : '<span class="muted">(none)</span>'
+      } <span class="muted">${it.count}</span></td></tr>`;
     }
     const r = it.e.row;
     const sel = st.selected.has(r.id);
