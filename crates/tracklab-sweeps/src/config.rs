@@ -72,6 +72,9 @@ pub struct SweepConfig {
     pub command: Vec<String>,
 }
 
+/// Most values one parameter may give a grid search.
+pub const MAX_GRID_VALUES: u128 = 100_000;
+
 /// wandb's default command.
 pub const DEFAULT_COMMAND: [&str; 4] = ["${env}", "${interpreter}", "${program}", "${args}"];
 
@@ -237,6 +240,9 @@ fn param(name: &str, spec: &Map<String, Value>, out: &mut Vec<Param>) -> Result<
                     &field,
                     format!("min ({a}) must be less than max ({b})"),
                 ));
+            }
+            if b.checked_sub(a).is_none_or(|d| d >= 1 << 53) {
+                return Err(bad(&field, "max - min must be below 2^53"));
             }
             Dist::IntUniform(a, b)
         }
@@ -475,11 +481,24 @@ impl SweepConfig {
         }
         match method {
             Method::Grid => {
-                if let Some(p) = params.iter().find(|p| p.dist.grid_values().is_none()) {
-                    return Err(bad(
-                        format!("parameters.{}", p.name),
-                        "grid search needs values, value, integer min/max or q_uniform; a continuous distribution cannot be enumerated",
-                    ));
+                for p in &params {
+                    match p.dist.grid_len() {
+                        None => {
+                            return Err(bad(
+                                format!("parameters.{}", p.name),
+                                "grid search needs values, value, integer min/max or q_uniform; a continuous distribution cannot be enumerated",
+                            ));
+                        }
+                        Some(n) if n > MAX_GRID_VALUES => {
+                            return Err(bad(
+                                format!("parameters.{}", p.name),
+                                format!(
+                                    "{n} values is too many for a grid (at most {MAX_GRID_VALUES}); use random or bayes search"
+                                ),
+                            ));
+                        }
+                        Some(_) => {}
+                    }
                 }
             }
             Method::Bayes => {
@@ -608,5 +627,16 @@ mod tests {
         assert_eq!(e.field, "parameters.lr.distribution");
         let e = parse(json!({"method": "sobol", "parameters": {}})).unwrap_err();
         assert_eq!(e.field, "method");
+        // Huge ranges are refused, not enumerated or overflowed.
+        let e = parse(
+            json!({"method": "grid", "parameters": {"n": {"min": 0, "max": 1_000_000_000_000u64}}}),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("too many for a grid"), "{e}");
+        let e = parse(
+            json!({"method": "random", "parameters": {"n": {"min": i64::MIN, "max": i64::MAX}}}),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("2^53"), "{e}");
     }
 }

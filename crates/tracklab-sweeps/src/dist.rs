@@ -170,8 +170,9 @@ impl Dist {
                 vs[vs.len() - 1].clone()
             }
             Dist::IntUniform(a, b) => {
+                // The config keeps max - min below 2^53 (exact in f64).
                 let n = (b - a + 1) as f64;
-                json!((*a + (u * n) as i64).min(*b))
+                json!(a.saturating_add((u * n) as i64).min(*b))
             }
             Dist::Uniform(a, b) => json!(lerp(*a, *b)),
             Dist::QUniform { min, max, q, int_q } => quantize(lerp(*min, *max), *q, *int_q),
@@ -232,6 +233,18 @@ impl Dist {
                 normal_cdf((x?.max(f64::MIN_POSITIVE).ln() - mu) / s)
             }
         })
+    }
+
+    /// How many values a grid search goes through (without listing them),
+    /// or `None` when the distribution is continuous.
+    pub fn grid_len(&self) -> Option<u128> {
+        match self {
+            Dist::Constant(_) => Some(1),
+            Dist::Categorical(vs) => Some(vs.len() as u128),
+            Dist::IntUniform(a, b) => Some((i128::from(*b) - i128::from(*a) + 1).max(0) as u128),
+            Dist::QUniform { min, max, q, .. } => Some(((max - min) / q).ceil().max(0.0) as u128),
+            _ => None,
+        }
     }
 
     /// The values a grid search goes through, or `None` when the

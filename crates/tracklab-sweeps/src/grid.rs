@@ -30,8 +30,8 @@ fn key(c: &SweepConfig, p: &Params) -> Option<Vec<String>> {
 pub fn size(c: &SweepConfig) -> u128 {
     c.params
         .iter()
-        .map(|p| p.dist.grid_values().map_or(0, |v| v.len() as u128))
-        .product()
+        .map(|p| p.dist.grid_len().unwrap_or(0))
+        .fold(1u128, u128::saturating_mul)
 }
 
 /// The first combination no run in `seen` has.
