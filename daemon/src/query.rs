@@ -129,10 +129,14 @@ pub fn read_history(core: &Core, req: &HistoryRequest) -> Result<Vec<Series>, St
         read(Namespace::History, hist, "")?;
     }
     if !sys.is_empty() {
-        let keys = sys
-            .iter()
-            .map(|k| k[SYSTEM_PREFIX.len()..].to_string())
-            .collect();
+        // "system/*": every system series (an empty key list).
+        let keys = if sys.iter().any(|k| k[SYSTEM_PREFIX.len()..] == *"*") {
+            Vec::new()
+        } else {
+            sys.iter()
+                .map(|k| k[SYSTEM_PREFIX.len()..].to_string())
+                .collect()
+        };
         read(Namespace::Stats, keys, SYSTEM_PREFIX)?;
     }
     Ok(out)

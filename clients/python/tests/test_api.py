@@ -103,3 +103,36 @@ def test_history_rows_merge_series_with_gaps(daemon: object) -> None:
     sampled = r.history(samples=4, keys=["a"], pandas=False)
     assert 2 <= len(sampled) <= 4
     assert sampled[0]["a"] == 0 and sampled[-1]["a"] == 9
+
+
+def test_system_metrics_read_back_as_the_events_stream(tmp_path, monkeypatch) -> None:
+    """The daemon samples a live run's process tree; `history(stream=
+    "events")` gives those samples, as wandb's Api does."""
+    import time
+
+    from conftest import Daemon
+
+    monkeypatch.setenv("TRACKLAB_STATS_INTERVAL_MS", "50")
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("TRACKLAB_DIR", str(data))
+    d = Daemon(data)
+    try:
+        run = wandb.init(project="sys", id="sys1")
+        until = time.monotonic() + 0.6
+        while time.monotonic() < until:
+            sum(i * i for i in range(20_000))
+            run.log({"x": 1})
+        run.finish()
+        api_run = wandb.Api().run("sys/sys1")
+        rows = api_run.history(stream="events", pandas=False)
+        assert len(rows) >= 3, rows
+        assert all(r["system/proc.memory.rssMB"] > 1 for r in rows)
+        assert [r["_step"] for r in rows] == list(range(len(rows)))
+        assert all(r["system/_timestamp"] > 1e9 for r in rows)
+        only = api_run.history(stream="events", keys=["memory"], pandas=False)
+        assert only and all(set(r) <= {"_step", "system/memory"} for r in only)
+        # The default stream is unchanged: the logged history.
+        assert "system/cpu" not in api_run.history(pandas=False)[0]
+    finally:
+        d.kill9()

@@ -188,7 +188,19 @@ class Run:
         pandas: bool = True,
         stream: str = "default",
     ) -> Any:
-        """Sampled history (at most `samples` points per key, min/max kept)."""
+        """Sampled history (at most `samples` points per key, min/max kept).
+        `stream="events"` (or "system") gives the system metrics the daemon
+        sampled instead, as wandb does: one row per sample, keys
+        `system/<name>` with `_step` the sample number and
+        `system/_timestamp` its wall time."""
+        if stream in ("events", "system"):
+            wanted = [f"system/{k}" for k in keys] if keys else ["system/*"]
+            rows = self._q.history_rows(self.id, keys=wanted, max_points=samples)
+            if pandas:
+                import pandas as pd
+
+                return pd.DataFrame.from_records(rows)
+            return rows
         wanted = list(keys) if keys else None
         if wanted is not None and x_axis not in wanted:
             wanted.append(x_axis)

@@ -80,28 +80,6 @@ _LIMITS = {
 #: History keys that are the row's coordinates, not metrics.
 _ROW_KEYS = frozenset({"_step", "_runtime", "_timestamp"})
 
-#: The daemon's system metrics (`daemon/src/sysstats.rs`, `gpu.rs`): the
-#: Python Api cannot list a run's system series, so they are asked for by name.
-SYSTEM_NAMES = (
-    "cpu",
-    "memory",
-    "proc.memory.rssMB",
-    "proc.cpu.threads",
-    "disk.in",
-    "disk.out",
-    "network.recv",
-    "network.sent",
-)
-GPU_NAMES = (
-    "gpu",
-    "memory",
-    "memoryAllocated",
-    "memoryAllocatedBytes",
-    "temp",
-    "powerWatts",
-    "powerPercent",
-)
-MAX_GPUS = 64
 
 #: TrackLab run state -> MLflow run status. A crashed run (its process went
 #: away without finishing it: killed, out of memory, machine down) is
@@ -256,21 +234,14 @@ def _timing(run: Any) -> tuple[int, int]:
 
 
 def _system_series(run: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """(name, rows) of every system series the run has."""
-    for name in SYSTEM_NAMES:
-        rows = list(run.scan_history(keys=[f"system/{name}", "system/_timestamp"]))
-        if rows:
-            yield name, rows
-    for i in range(MAX_GPUS):
-        found = False
-        for gname in GPU_NAMES:
-            name = f"gpu.{i}.{gname}"
-            rows = list(run.scan_history(keys=[f"system/{name}", "system/_timestamp"]))
-            if rows:
-                found = True
-                yield name, rows
-        if not found:
-            break
+    """(name, rows) of every system series the run has (the Api's
+    `stream="events"`: `system/<name>` keys, `_step` the sample number)."""
+    rows = run.history(stream="events", samples=0, pandas=False)
+    names = sorted({k for r in rows for k in r if k.startswith("system/")} - {"system/_timestamp"})
+    for key in names:
+        have = [r for r in rows if key in r]
+        if have:
+            yield key[len("system/") :], have
 
 
 def _find_run(api: Any, spec: str) -> Any:
