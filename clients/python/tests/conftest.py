@@ -124,18 +124,23 @@ def run_script(code: str, env_dir: Path, **kwargs: object) -> subprocess.Popen[s
     )
 
 
-def http_get(data_dir: Path, path: str) -> tuple[int, dict[str, str], bytes]:
-    """GET from the daemon's dashboard API with its token: (status,
-    lower-cased headers, body)."""
+def http_get(
+    data_dir: Path, path: str, post_json: object = None
+) -> tuple[int, dict[str, str], bytes]:
+    """GET (or, with `post_json`, POST that JSON) to the daemon's dashboard
+    API with its token: (status, lower-cased headers, body)."""
     import json
     import urllib.error
     import urllib.request
 
     info = json.loads((data_dir / "daemon.json").read_text())
     token = (data_dir / "token").read_text().strip()
-    req = urllib.request.Request(
-        f"http://{info['address']}{path}", headers={"Authorization": f"Bearer {token}"}
-    )
+    headers = {"Authorization": f"Bearer {token}"}
+    data = None
+    if post_json is not None:
+        data = json.dumps(post_json).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(f"http://{info['address']}{path}", data=data, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()

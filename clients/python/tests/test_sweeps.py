@@ -260,3 +260,35 @@ def test_the_cli_agent_stops_a_run_with_sigterm_and_it_ends_cleanly(
     assert second["stopped"] and second["iterations"] < 100
     # SIGTERM became a clean end: finished, not crashed or failed.
     assert second["state"] == "finished", got.stderr
+
+
+def test_pause_resume_and_cancel_over_the_dashboard_api(daemon, monkeypatch) -> None:
+    monkeypatch.setenv("TRACKLAB_AGENT_POLL_S", "0.05")
+    sid = tracklab.sweep({"method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}}}, "s")
+    path = f"/api/v1/sweeps/{sid}/state"
+    status, _, body = http_get(daemon.data_dir, path, {"state": "pause"})
+    assert status == 200 and json.loads(body)["state"] == "paused"
+    tracklab.agent(sid, function=lambda: pytest.fail("a paused sweep hands out no run"))
+    status, _, body = http_get(daemon.data_dir, path, {"state": "resume"})
+    assert status == 200 and json.loads(body)["state"] == "running"
+    status, _, body = http_get(daemon.data_dir, path, {"state": "sleep"})
+    assert status == 400 and b"pause, resume, finish, cancel" in body
+
+    # Cancel while a run is going: the agent stops it and hands out no more.
+    def train() -> None:
+        import time
+
+        run = tracklab.init()
+        http_get(daemon.data_dir, path, {"state": "cancel"})
+        for i in range(200):
+            run.log({"loss": i})
+            time.sleep(0.01)
+
+    tracklab.agent(sid, function=train, count=5)
+    doc = tracklab.sweeps.get(sid)
+    assert doc["state"] == "cancelled" and len(doc["runs"]) == 1
+    assert doc["runs"][0]["iterations"] < 200 and doc["runs"][0]["state"] == "finished"
+    status, _, body = http_get(daemon.data_dir, path, {"state": "resume"})
+    assert status == 400 and b"cancelled" in body
+    status, _, _ = http_get(daemon.data_dir, "/api/v1/sweeps/nosuch/state", {"state": "pause"})
+    assert status == 404

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::json;
 use tonic::Status;
 
@@ -55,6 +55,7 @@ pub fn router(core: Arc<Core>, token: &str) -> Router {
         .route("/api/v1/lineage", get(catalog::lineage))
         .route("/api/v1/sweeps", get(sweeps::all))
         .route("/api/v1/sweeps/{id}", get(sweeps::one))
+        .route("/api/v1/sweeps/{id}/state", post(sweeps::set_state))
         .route("/api/v1/events", get(events::events))
         .fallback(fallback)
         .with_state(st)

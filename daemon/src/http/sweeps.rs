@@ -1,8 +1,10 @@
 //! Sweeps for the dashboard (API.md: `/api/v1/sweeps`,
-//! `/api/v1/sweeps/{id}`): the documents of `crate::sweeps`.
+//! `/api/v1/sweeps/{id}`, `POST /api/v1/sweeps/{id}/state`): the documents
+//! of `crate::sweeps`.
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use serde::Deserialize;
 use serde_json::{Value as J, json};
 
 use super::auth::Authorized;
@@ -33,4 +35,27 @@ pub async fn one(_: Authorized, State(st): State<Http>, Path(id): Path<String>) 
         )))
     })??;
     Ok(Json(doc))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateChange {
+    state: String,
+}
+
+/// `POST /api/v1/sweeps/{id}/state` with `{"state": "pause" | "resume" |
+/// "finish" | "cancel"}`: the sweep after the change.
+pub async fn set_state(
+    _: Authorized,
+    State(st): State<Http>,
+    Path(id): Path<String>,
+    body: Result<Json<StateChange>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let Json(change) = body.map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body must be {{\"state\": \"pause\" | \"resume\" | \"finish\" | \"cancel\"}}: {e}"
+        ))
+    })?;
+    let v = crate::sweeps::set_state(&st.core, &id, &change.state).await?;
+    Ok(Json(v.doc()))
 }
