@@ -76,6 +76,7 @@ def test_export_to_tensorboard_reads_back_with_its_event_reader(daemon, tmp_path
 
 WRITE_WANDB_RUN = """
 import math, sys, wandb
+import numpy as np
 run = wandb.init(project="imported", config={"lr": 0.01, "model": {"layers": 3, "act": "relu"}},
                  tags=["from-wandb"], notes="logged by wandb", name="wandb-run")
 run.define_metric("val/*", step_metric="epoch")
@@ -87,6 +88,8 @@ for i in range(50):
     if i % 10 == 9:
         run.log({"val/loss": 2.0 / (i + 1), "epoch": i // 10})
 run.log({"jump": 1}, step=80)
+for k in range(2):
+    run.log({"img": wandb.Image(np.full((5, 7, 3), 90 * k, dtype=np.uint8), caption=f"c{k}")})
 print("a line on stdout")
 print("a line on stderr", file=sys.stderr)
 run.summary["best_acc"] = 0.98
@@ -140,11 +143,13 @@ def _loads(text: str) -> object:
     return json.loads(text, parse_constant=lambda c: {"NaN": math.nan}.get(c, float(c)))
 
 
-def _flat(d: dict, prefix: str = "") -> dict:
+def _flat(d: dict, prefix: str = "", media: bool = False) -> dict:
+    """Nested dicts as dotted keys; media values (with `_type`) stay whole
+    unless `media`."""
     out = {}
     for k, v in d.items():
-        if isinstance(v, dict) and v and "_type" not in v:
-            out.update(_flat(v, f"{prefix}{k}."))
+        if isinstance(v, dict) and v and (media or "_type" not in v):
+            out.update(_flat(v, f"{prefix}{k}.", media))
         else:
             out[f"{prefix}{k}"] = v
     return out
@@ -200,7 +205,9 @@ def test_import_a_real_wandb_offline_run(daemon, tmp_path: Path) -> None:
     assert run.config == {"lr": 0.01, "model": {"layers": 3, "act": "relu"}}
 
     # History: every row wandb wrote, at its step, with the same values.
-    rows = {r["_step"]: _flat(r) for r in run.scan_history()}
+    # (wandb writes a media value as one item per field, `img._type`,
+    # `img.path`…; TrackLab keeps it whole: compare both fully flattened.)
+    rows = {r["_step"]: _flat(r, media=True) for r in run.scan_history()}
     assert len(rows) == len(want["history"])
     for theirs_row in want["history"]:
         step = int(theirs_row["_step"])
@@ -210,23 +217,35 @@ def test_import_a_real_wandb_offline_run(daemon, tmp_path: Path) -> None:
                 continue
             value = _loads(text)
             if isinstance(value, dict):
-                for k, v in _flat(value, f"{key}.").items():
+                for k, v in _flat(value, f"{key}.", media=True).items():
                     assert _same(ours[k], v), (step, k, ours.get(k), v)
             elif key == "_timestamp":
                 assert ours[key] == pytest.approx(value, abs=1e-3), (step, ours)
             else:
                 assert _same(ours[key], value), (step, key, ours.get(key), value)
     # Summary: wandb's final summary, key by key.
-    ours = _flat(run.summary)
+    # (wandb may write a media value's fields as separate nested keys, so
+    # both sides are flattened all the way down.)
+    ours = _flat(run.summary, media=True)
     for key, text in want["summary"].items():
         if key.startswith("_"):
             continue
         value = _loads(text)
-        for k, v in (_flat(value, f"{key}.") if isinstance(value, dict) else {key: value}).items():
+        theirs = _flat(value, f"{key}.", media=True) if isinstance(value, dict) else {key: value}
+        for k, v in theirs.items():
             assert _same(ours[k], v), (k, ours.get(k), v)
     assert ours["best_acc"] == 0.98 and ours["final.f1"] == 0.5
     console = tracklab_cli(daemon.data_dir, "show", "--console", run_id)
     assert "a line on stdout" in console.stdout and "a line on stderr" in console.stdout
+
+    # Media: wandb's references, with their bytes from wandb's files dir.
+    imgs = [r["img"] for r in run.scan_history() if "img" in r]
+    assert [i["_type"] for i in imgs] == ["image-file", "image-file"]
+    assert [i["caption"] for i in imgs] == ["c0", "c1"]
+    run_dir = wandb_file.parent
+    for ref in imgs:
+        with run.file(ref["path"]).download(root=str(tmp_path / "dl")) as f:
+            assert f.read() == (run_dir / "files" / ref["path"]).read_bytes()
 
     # Importing again changes nothing.
     again = tracklab_cli(daemon.data_dir, "import", "--from", "wandb", str(wandb_file))

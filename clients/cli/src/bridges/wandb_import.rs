@@ -14,10 +14,17 @@
 //! | stats | SystemStats |
 //! | exit | RunExit with its exit code; a file without one (a crash) ends crashed |
 //!
-//! Files, artifacts, telemetry and the rest are counted and skipped. Values
+//! Media values keep wandb's JSON; the files they name (`media/…`, in the
+//! wandb run's `files/` folder beside the `.wandb` file) are stored in the
+//! blob store and recorded as the run's files, so the dashboard and `Api`
+//! read them as they read TrackLab's own media. Other files, artifacts,
+//! telemetry and the rest are counted and skipped. Values
 //! are wandb's JSON (NaN and ±Infinity included). Idempotent: each file is
 //! one writer whose id comes from the run id and the file name, with
 //! sequence numbers in file order, so importing again stores nothing twice.
+
+use std::collections::BTreeSet;
+use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use serde_json::Value as Json;
@@ -85,6 +92,86 @@ fn items(list: &[Item], keep: impl Fn(&[String]) -> bool) -> Vec<v1::Item> {
     out
 }
 
+/// wandb writes a media value in history and summary as one item per field
+/// (`img._type`, `img.path`, …); TrackLab keeps a media value whole, as
+/// its SDK logs it: the items under a path that has a `_type` string
+/// become one JSON value there.
+fn regroup_media(items: Vec<v1::Item>) -> Vec<v1::Item> {
+    let prefixes: Vec<Vec<String>> = items
+        .iter()
+        .filter(|i| {
+            i.path.len() > 1
+                && i.path.last().is_some_and(|k| k == "_type")
+                && matches!(
+                    i.value.as_ref().and_then(|v| v.kind.as_ref()),
+                    Some(Kind::Str(_))
+                )
+        })
+        .map(|i| i.path[..i.path.len() - 1].to_vec())
+        .collect();
+    if prefixes.is_empty() {
+        return items;
+    }
+    let mut groups: Vec<(Vec<String>, serde_json::Map<String, Json>)> = prefixes
+        .into_iter()
+        .map(|p| (p, serde_json::Map::new()))
+        .collect();
+    let mut out = Vec::with_capacity(items.len());
+    let mut first_at: Vec<Option<usize>> = vec![None; groups.len()];
+    for it in items {
+        let Some(g) = groups
+            .iter()
+            .position(|(p, _)| it.path.len() > p.len() && it.path.starts_with(p))
+        else {
+            out.push(it);
+            continue;
+        };
+        let (prefix, obj) = &mut groups[g];
+        let rest = &it.path[prefix.len()..];
+        let value = it
+            .value
+            .as_ref()
+            .map_or(Json::Null, crate::fmt::value_to_json);
+        insert_path(obj, rest, value);
+        if first_at[g].is_none() {
+            first_at[g] = Some(out.len());
+            out.push(v1::Item::default());
+        }
+    }
+    for (g, (path, obj)) in groups.into_iter().enumerate() {
+        if let Some(at) = first_at[g] {
+            out[at] = v1::Item {
+                path,
+                value: Some(v1::Value {
+                    kind: Some(Kind::Json(Json::Object(obj).to_string())),
+                }),
+            };
+        }
+    }
+    out
+}
+
+/// Sets `path` (non-empty) inside `obj`, making objects on the way.
+fn insert_path(obj: &mut serde_json::Map<String, Json>, path: &[String], value: Json) {
+    match path {
+        [] => {}
+        [last] => {
+            obj.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let child = obj
+                .entry(first.clone())
+                .or_insert_with(|| Json::Object(serde_json::Map::new()));
+            if !child.is_object() {
+                *child = Json::Object(serde_json::Map::new());
+            }
+            if let Json::Object(m) = child {
+                insert_path(m, rest, value);
+            }
+        }
+    }
+}
+
 fn paths(list: &[Item]) -> Vec<v1::Path> {
     list.iter().map(|i| v1::Path { path: i.path() }).collect()
 }
@@ -132,6 +219,7 @@ pub fn convert(
     recs: &[Record],
     file_name: &str,
     project: Option<&str>,
+    media: Vec<v1::FileEntry>,
 ) -> anyhow::Result<Converted> {
     let first_run = recs.iter().find_map(|r| r.run.as_ref()).ok_or_else(|| {
         anyhow!("{file_name} has no run record; it is not a complete wandb run file")
@@ -186,6 +274,17 @@ pub fn convert(
                     ..Default::default()
                 };
                 push(&mut out, start_us, Payload::RunStart(start));
+                if !media.is_empty() {
+                    // The media files the history names, already in the
+                    // blob store: stored with the run before any reference.
+                    push(
+                        &mut out,
+                        start_us,
+                        Payload::Files(v1::Files {
+                            files: media.clone(),
+                        }),
+                    );
+                }
             } else {
                 let upd = v1::RunUpdate {
                     name: (!run.display_name.is_empty()).then(|| run.display_name.clone()),
@@ -219,7 +318,9 @@ pub fn convert(
             let history = v1::PartialHistory {
                 // `_timestamp` is kept as wandb wrote it; `_step` and
                 // `_runtime` are derived again.
-                items: items(&h.item, |p| !matches!(p[0].as_str(), "_step" | "_runtime")),
+                items: regroup_media(items(&h.item, |p| {
+                    !matches!(p[0].as_str(), "_step" | "_runtime")
+                })),
                 step,
                 flush: Some(true),
             };
@@ -234,7 +335,7 @@ pub fn convert(
                 }),
             );
         } else if let Some(s) = &r.summary {
-            let update = items(&s.update, user_key);
+            let update = regroup_media(items(&s.update, user_key));
             if !update.is_empty() || !s.remove.is_empty() {
                 push(
                     &mut out,
@@ -359,6 +460,94 @@ pub fn convert(
     })
 }
 
+/// The files a media value names: its `path`, or each of `filenames`
+/// (`images/separated`), under `media/`.
+fn media_paths(json: &str, out: &mut BTreeSet<String>) {
+    fn walk(j: &Json, out: &mut BTreeSet<String>) {
+        match j {
+            Json::Object(m) => {
+                if m.get("_type").is_some_and(Json::is_string) {
+                    let one = m.get("path").into_iter();
+                    let many = m
+                        .get("filenames")
+                        .and_then(Json::as_array)
+                        .into_iter()
+                        .flatten();
+                    for p in one.chain(many).filter_map(Json::as_str) {
+                        if p.starts_with("media/") {
+                            out.insert(p.to_string());
+                        }
+                    }
+                }
+                m.values().for_each(|v| walk(v, out));
+            }
+            Json::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    if json.contains("\"_type\"")
+        && let Ok(j) = serde_json::from_str::<Json>(json)
+    {
+        walk(&j, out);
+    }
+}
+
+/// Stores the media files `recs` name (from the wandb run's `files/`
+/// folder beside its `.wandb` file) in the blob store; returns them as
+/// file entries, and how many were missing.
+fn adopt_media(
+    recs: &[Record],
+    run_dir: &Path,
+    blobs: &tracklab_blobs::BlobStore,
+) -> anyhow::Result<(Vec<v1::FileEntry>, Vec<String>)> {
+    let mut paths = BTreeSet::new();
+    for r in recs {
+        let items = r
+            .history
+            .iter()
+            .flat_map(|h| &h.item)
+            .chain(r.summary.iter().flat_map(|s| &s.update));
+        for it in items {
+            media_paths(&it.value_json, &mut paths);
+            // A media value written field by field: its `path` / `filenames`.
+            let key = it.nested_key.last().unwrap_or(&it.key);
+            if key == "path" || key == "filenames" {
+                let names = match serde_json::from_str::<Json>(&it.value_json) {
+                    Ok(Json::String(p)) => vec![p],
+                    Ok(Json::Array(a)) => a
+                        .into_iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                paths.extend(names.into_iter().filter(|p| p.starts_with("media/")));
+            }
+        }
+    }
+    let (mut found, mut missing) = (Vec::new(), Vec::new());
+    for p in paths {
+        if tracklab_state::artifact::validate_entry_path("path", &p).is_err() {
+            missing.push(p);
+            continue;
+        }
+        let file = run_dir.join("files").join(&p);
+        if !file.is_file() {
+            missing.push(p);
+            continue;
+        }
+        let (digest, size) = blobs
+            .put_file(&file)
+            .with_context(|| format!("storing {}", file.display()))?;
+        found.push(v1::FileEntry {
+            path: p,
+            policy: v1::FilePolicy::Now as i32,
+            digest: digest.to_string(),
+            size,
+        });
+    }
+    Ok((found, missing))
+}
+
 /// Sends records as import batches; returns (duplicates, warnings).
 async fn send(ctx: &Ctx, records: Vec<v1::Record>) -> anyhow::Result<(u64, u64)> {
     let conn = ctx.connect().await?;
@@ -418,6 +607,8 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
         ))
         .into());
     }
+    let blobs = tracklab_blobs::BlobStore::open(&ctx.data_dir.join("blobs"))
+        .with_context(|| format!("opening the blob store of {}", ctx.data_dir.display()))?;
     let mut problems = 0usize;
     for f in &files {
         let name = f.display().to_string();
@@ -431,7 +622,15 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let c = convert(&read.records, &file_name, args.project.as_deref())?;
+        let run_dir = f.parent().unwrap_or(Path::new("."));
+        let (media, missing) = adopt_media(&read.records, run_dir, &blobs)?;
+        for m in &missing {
+            eprintln!(
+                "warning: {name}: media file {m} is not in {}/files; its references stay, without bytes",
+                run_dir.display()
+            );
+        }
+        let c = convert(&read.records, &file_name, args.project.as_deref(), media)?;
         let total = c.records.len() as u64;
         let (dups, warns) = ctx.block_on(send(ctx, c.records))?;
         eprintln!(
@@ -485,6 +684,31 @@ mod tests {
         assert_eq!(k("true"), Kind::Bool(true));
         assert_eq!(k("[1,2]"), Kind::Json("[1,2]".into()));
         assert_eq!(k("{\"a\": NaN}"), Kind::Json("{\"a\": NaN}".into()));
+    }
+
+    #[test]
+    fn media_fields_become_one_value() {
+        let it = |p: &[&str], v: Kind| v1::Item {
+            path: p.iter().map(|s| s.to_string()).collect(),
+            value: Some(v1::Value { kind: Some(v) }),
+        };
+        let got = regroup_media(vec![
+            it(&["loss"], Kind::Float(0.5)),
+            it(&["img", "_type"], Kind::Str("image-file".into())),
+            it(&["img", "width"], Kind::Int(7)),
+            it(&["img", "meta", "a"], Kind::Int(1)),
+            it(&["x"], Kind::Int(1)),
+        ]);
+        let keys: Vec<String> = got.iter().map(|i| i.path.join(".")).collect();
+        assert_eq!(keys, ["loss", "img", "x"]);
+        let Some(Kind::Json(text)) = got[1].value.as_ref().and_then(|v| v.kind.clone()) else {
+            panic!("img is not JSON: {:?}", got[1]);
+        };
+        let j: Json = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            j,
+            serde_json::json!({"_type": "image-file", "width": 7, "meta": {"a": 1}})
+        );
     }
 
     #[test]
