@@ -292,3 +292,17 @@ def test_pause_resume_and_cancel_over_the_dashboard_api(daemon, monkeypatch) -> 
     assert status == 400 and b"cancelled" in body
     status, _, _ = http_get(daemon.data_dir, "/api/v1/sweeps/nosuch/state", {"state": "pause"})
     assert status == 404
+
+
+def test_unknown_sweeps_and_bad_configs_fail_clearly(daemon, tmp_path: Path) -> None:
+    with pytest.raises(tracklab.UsageError, match="no sweep"):
+        tracklab.agent("nosuchsw", function=lambda: None)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("method: grid\nparameters:\n  lr: {min: 0.1, max: 1.0}\n")
+    got = tracklab_cli(daemon.data_dir, "sweep", str(bad))
+    assert got.returncode == 1 and "parameters.lr" in got.stderr, got.stderr
+    bad.write_text("method: [unclosed\n")
+    got = tracklab_cli(daemon.data_dir, "sweep", str(bad))
+    assert got.returncode == 2 and "not valid YAML" in got.stderr, got.stderr
+    got = tracklab_cli(daemon.data_dir, "agent", "nosuchsw")
+    assert got.returncode == 1 and "no sweep" in got.stderr, got.stderr
