@@ -95,3 +95,24 @@ def test_an_offline_runs_artifacts_and_objects_sync_with_their_bytes(
     r.finish()
     again = json.loads(tracklab_cli(daemon.data_dir, "--json", "sync", str(path)).stdout)
     assert again["blobs"] == 0 and again["new_records"] == 0
+
+
+def test_an_offline_runs_media_syncs_with_its_bytes(daemon: Daemon, tmp_path: Path) -> None:
+    import numpy as np
+
+    run = wandb.init(project="p", id="off-media", mode="offline", dir=tmp_path)
+    frame = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+    run.log({"img": wandb.Image(frame), "t": wandb.Table(columns=["a"], data=[[1], [2]])})
+    path = Path(run.offline_log)
+    run.finish()
+    sync = tracklab_cli(daemon.data_dir, "--json", "sync", str(path))
+    assert sync.returncode == 0, sync.stderr
+    assert json.loads(sync.stdout)["blobs"] == 2
+    api_run = wandb.Api().run("p/off-media")
+    (row,) = list(api_run.scan_history())
+    from PIL import Image as PILImage
+
+    with api_run.file(row["img"]["path"]).download(root=str(tmp_path / "dl")) as f:
+        assert (np.asarray(PILImage.open(f)) == frame).all()
+    with api_run.file(row["t"]["path"]).download(root=str(tmp_path / "dl")) as f:
+        assert json.loads(f.read())["data"] == [[1], [2]]
