@@ -9,7 +9,8 @@
 // html and a plot chart), and a 2x3 grid sweep run by an agent: the Sweeps
 // page, the sweep's runs table (sorted by a parameter), its parallel
 // coordinates and parameter importance, and the links between a sweep and
-// its runs.
+// its runs; then a second sweep paused, resumed and cancelled with the sweep
+// page's buttons (an error from the server shown, a declined confirm).
 // Screenshots go to $SCREENSHOTS (default target/dashboard-screenshots).
 //
 // Run by tests/dashboard.sh, which installs Chromium and this package.
@@ -98,6 +99,21 @@ async function inkedPixels(locator) {
 const rowCount = (page) =>
   page.evaluate(() => document.querySelectorAll('[data-testid="runs-table"] tr[data-run-id]').length);
 
+/** Waits until the sweep page's state badge reads `state`. */
+async function waitSweepState(page, state) {
+  await page.waitForFunction(
+    (s) => document.querySelector('[data-testid="sweep-state"]')?.textContent === s,
+    state,
+    { timeout: 10_000 },
+  );
+}
+
+/** The sweep page's state buttons shown, by action (`pause`, `resume`, `finish`, `cancel`). */
+const sweepButtons = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="sweep-controls"] button')].map((b) => b.dataset.testid.replace(/^sweep-/, "")),
+  );
+
 async function waitRows(page, n) {
   await page.waitForFunction(
     (n) => document.querySelectorAll('[data-testid="runs-table"] tr[data-run-id]').length === n,
@@ -118,6 +134,8 @@ async function main() {
   }).toString();
   const sweepId = sweepOut.match(/^sweep (\S+)$/m)?.[1];
   check(sweepId, `log_runs.py sweep printed the sweep id: ${sweepOut}`);
+  const sweep2Id = sweepOut.match(/^sweep2 (\S+)$/m)?.[1];
+  check(sweep2Id, `log_runs.py sweep printed the second sweep's id: ${sweepOut}`);
   execFileSync(python, [join(here, "log_runs.py"), "fixed"], { env, stdio: "inherit" });
   const live = spawn(python, [join(here, "log_runs.py"), "live"], {
     env,
@@ -343,6 +361,10 @@ async function main() {
     );
     const ms = Date.now() - t0;
     check((await points()) === 150, "150 points after 50 more");
+    // Playwright reports requests asynchronously: give the event a moment.
+    for (let i = 0; i < 40 && history.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     check(
       history.length > 0 && history.every((u) => u.includes("min_step=")),
       `live updates fetch only new steps: ${history.join(" ")}`,
@@ -575,6 +597,14 @@ async function main() {
       (await row.getByTestId("best-run").getAttribute("href")) === `#/run/${bestRun}`,
       "the best value links to the best run",
     );
+    // The second sweep (no runs yet) is listed too, newest first.
+    const row2 = page.locator(`[data-testid="sweeps-table"] tr[data-sweep-id="${sweep2Id}"]`);
+    check((await row2.getByTestId("runs").getAttribute("data-runs")) === "0", `no runs: ${await row2.innerText()}`);
+    check((await row2.getByTestId("method").innerText()).trim() === "random", "method random");
+    const order = await page
+      .locator('[data-testid="sweeps-table"] tr[data-sweep-id]')
+      .evaluateAll((els) => els.map((e) => e.dataset.sweepId));
+    check(JSON.stringify(order) === JSON.stringify([sweep2Id, sweepId]), `newest first: ${order}`);
   });
 
   await step("a sweep page: runs sorted by a parameter, parallel coordinates, importance", async () => {
@@ -585,6 +615,9 @@ async function main() {
     check((await page.getByTestId("sweep-method").innerText()).includes("grid"), "the header names the method");
     check((await page.getByTestId("sweep-metric").innerText()).includes("loss"), "and the metric");
     check((await page.getByTestId("sweep-grid").innerText()).includes("6"), "and the grid's size");
+    // The agent ran the whole grid, which finished the sweep: nothing to change.
+    check((await page.getByTestId("sweep-state").innerText()).trim() === "finished", "the grid sweep is finished");
+    check((await page.getByTestId("sweep-controls").count()) === 0, `no state buttons: ${await sweepButtons(page)}`);
     const table = page.getByTestId("sweep-runs");
     const rows = table.locator("tbody tr[data-run-id]");
     check((await rows.count()) === 6, `6 rows, got ${await rows.count()}`);
@@ -654,6 +687,62 @@ async function main() {
     await group.waitFor();
     check((await group.innerText()).includes("6"), `the sweep's group holds 6 runs: ${await group.innerText()}`);
     await page.getByTestId("group-by").selectOption("");
+  });
+
+  await step("a sweep's buttons pause, resume and cancel it; the server's error is shown", async () => {
+    const serverState = async () =>
+      (await (await page.request.get(`${base}/api/v1/sweeps/${sweep2Id}`)).json()).state;
+    await page.goto(`${base}/#/sweeps/${sweep2Id}`);
+    await page.getByTestId("sweep-page").waitFor();
+    await waitReady(page);
+    check((await page.getByTestId("sweep-state").innerText()).trim() === "running", "the new sweep is running");
+    check(JSON.stringify(await sweepButtons(page)) === '["pause","finish","cancel"]', `running: ${await sweepButtons(page)}`);
+    const title = async (id) => (await page.getByTestId(id).getAttribute("title")).toLowerCase();
+    check((await title("sweep-finish")).includes("stop handing out runs"), "Finish says what it does");
+    check((await title("sweep-cancel")).includes("stop running ones"), "and Cancel");
+
+    // A refusal shows the server's error text and changes nothing.
+    await page.route(
+      `${base}/api/v1/sweeps/${sweep2Id}/state`,
+      (route) =>
+        route.fulfill({ status: 400, contentType: "application/json", body: JSON.stringify({ error: "refused for the test" }) }),
+      { times: 1 },
+    );
+    await page.getByTestId("sweep-pause").click();
+    const status = page.getByTestId("sweep-control-status");
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="sweep-control-status"]')?.textContent.includes("refused for the test"),
+    );
+    check((await page.getByTestId("sweep-state").innerText()).trim() === "running", "still running after the refusal");
+    check(!(await page.getByTestId("sweep-pause").isDisabled()), "the buttons work again");
+    await page.unrouteAll();
+
+    await page.getByTestId("sweep-pause").click();
+    await waitSweepState(page, "paused");
+    check(JSON.stringify(await sweepButtons(page)) === '["resume","finish","cancel"]', `paused: ${await sweepButtons(page)}`);
+    check((await status.innerText()).trim() === "", `the error is gone: ${await status.innerText()}`);
+    check((await serverState()) === "paused", "the daemon has it paused");
+    await page.screenshot({ path: join(shots, "sweep-paused.png") });
+
+    await page.getByTestId("sweep-resume").click();
+    await waitSweepState(page, "running");
+    check(JSON.stringify(await sweepButtons(page)) === '["pause","finish","cancel"]', `resumed: ${await sweepButtons(page)}`);
+    check((await serverState()) === "running", "the daemon has it running");
+
+    // Cancel asks first: declined, nothing happens.
+    let asked = "";
+    page.once("dialog", (d) => ((asked = d.message()), d.dismiss()));
+    await page.getByTestId("sweep-cancel").click();
+    check(asked.includes("Cancel sweep"), `Cancel asks first: ${asked}`);
+    check((await serverState()) === "running", "a declined cancel changes nothing");
+    check((await page.getByTestId("sweep-state").innerText()).trim() === "running", "still running on the page");
+
+    page.once("dialog", (d) => d.accept());
+    await page.getByTestId("sweep-cancel").click();
+    await waitSweepState(page, "cancelled");
+    check((await page.getByTestId("sweep-controls").count()) === 0, `no buttons once cancelled: ${await sweepButtons(page)}`);
+    check((await serverState()) === "cancelled", "the daemon has it cancelled");
+    await page.screenshot({ path: join(shots, "sweep-cancelled.png") });
   });
 
   check(errors.length === 0, `errors in the page: ${errors.join("; ")}`);

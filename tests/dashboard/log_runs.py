@@ -15,7 +15,11 @@ points at the test's daemon).
     python log_runs.py sweep   # project "sweeps": a grid sweep over lr
                                # [0.1, 0.01] x layers [1, 2, 3] (metric loss,
                                # minimize) run by one agent: 6 runs, the
-                               # best lr=0.01 layers=3; prints "sweep ID"
+                               # best lr=0.01 layers=3; prints "sweep ID".
+                               # Then a random sweep "paused-demo" over lr
+                               # that no agent runs (still running, no
+                               # runs; the test pauses, resumes and cancels
+                               # it); prints "sweep2 ID"
 """
 
 from __future__ import annotations
@@ -178,7 +182,8 @@ def media() -> None:
 
 def sweep() -> None:
     """A 2x3 grid; each run's loss falls over 5 steps from a start that
-    depends on both parameters (lr 0.01 and more layers are better)."""
+    depends on both parameters (lr 0.01 and more layers are better). Then a
+    random sweep that no agent runs, for the state buttons."""
     sweep_id = tracklab.sweep(
         {
             "name": "grid-demo",
@@ -201,6 +206,18 @@ def sweep() -> None:
 
     tracklab.agent(sweep_id, function=train)
     print(f"sweep {sweep_id}", flush=True)
+
+    # Created after the grid sweep, so it is the newest in the Sweeps table.
+    second = tracklab.sweep(
+        {
+            "name": "paused-demo",
+            "method": "random",
+            "metric": {"name": "loss", "goal": "minimize"},
+            "parameters": {"lr": {"min": 0.001, "max": 0.1}},
+        },
+        project="sweeps",
+    )
+    print(f"sweep2 {second}", flush=True)
 
 
 if __name__ == "__main__":

@@ -208,6 +208,9 @@ export interface Lineage {
 
 export type SweepState = "running" | "paused" | "finished" | "cancelled" | string;
 
+/** A change of a sweep's state (`POST /api/v1/sweeps/{id}/state`). */
+export type SweepAction = "pause" | "resume" | "finish" | "cancel";
+
 /** One run of a sweep, in the order the controller handed them out. */
 export interface SweepRun {
   id: string;
@@ -463,6 +466,14 @@ export const api = {
     ),
 
   sweep: (id: string, signal?: AbortSignal) => request<Sweep>(`/api/v1/sweeps/${enc(id)}`, {}, signal).then(normSweep),
+
+  /** Pauses, resumes, finishes or cancels a sweep; the sweep after the change (`400` with the reason when not allowed). */
+  setSweepState: (id: string, state: SweepAction) =>
+    request<Sweep>(`/api/v1/sweeps/${enc(id)}/state`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ state }),
+    }).then(normSweep),
 
   lineage: (target: string, signal?: AbortSignal) =>
     request<Lineage>(`/api/v1/lineage?target=${enc(target)}`, {}, signal).then(normLineage),

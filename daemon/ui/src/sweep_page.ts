@@ -1,9 +1,10 @@
 // #/sweeps/<id>: one sweep: its settings, the runs table, parallel
-// coordinates, parameter importance and the best value so far. Live: the
-// document is read again on the project's `run` events for the sweep's
-// runs, and every few seconds while runs are pending or running.
+// coordinates, parameter importance and the best value so far, and buttons
+// that pause, resume, finish or cancel it. Live: the document is read again
+// on the project's `run` events for the sweep's runs, and every few seconds
+// while runs are pending or running.
 
-import { api, subscribe, type Sweep } from "./api";
+import { api, subscribe, type Sweep, type SweepAction } from "./api";
 import { bestSoFar } from "./best_so_far";
 import { badge, el } from "./dom";
 import { fmtNum, fmtTime, runHref } from "./format";
@@ -29,7 +30,48 @@ function runCounts(sw: Sweep): string {
 
 const active = (sw: Sweep) => sw.runs.some((r) => r.state === "pending" || r.state === "running");
 
-function header(sw: Sweep): HTMLElement {
+/** The state changes offered in each state; none once finished or cancelled. */
+const ACTIONS: Partial<Record<string, SweepAction[]>> = {
+  running: ["pause", "finish", "cancel"],
+  paused: ["resume", "finish", "cancel"],
+};
+
+/** Each change's button label, hover text and what the status says while it is sent. */
+const ACTION_TEXT: Record<SweepAction, { label: string; title: string; doing: string }> = {
+  pause: { label: "Pause", title: "Hand out no new runs until resumed", doing: "Pausing…" },
+  resume: { label: "Resume", title: "Hand out runs again", doing: "Resuming…" },
+  finish: { label: "Finish", title: "Stop handing out runs (running ones go on)", doing: "Finishing…" },
+  cancel: { label: "Cancel", title: "Stop handing out runs and stop running ones", doing: "Cancelling…" },
+};
+
+/**
+ * The header's state buttons (`sweep-pause`, `sweep-resume`, `sweep-finish`,
+ * `sweep-cancel`) for the sweep's state, and `status` (progress or the
+ * server's error); null when there is neither.
+ */
+function controls(sw: Sweep, busy: boolean, status: HTMLElement, act: (a: SweepAction) => void): HTMLElement | null {
+  const actions = ACTIONS[sw.state] ?? [];
+  if (actions.length === 0 && !status.textContent) return null;
+  const buttons = actions.map((a) => {
+    const t = ACTION_TEXT[a];
+    const b = el(
+      "button",
+      {
+        type: "button",
+        class: a === "cancel" ? "btn danger" : "btn",
+        title: t.title,
+        "data-testid": `sweep-${a}`,
+        disabled: busy,
+      },
+      t.label,
+    );
+    b.addEventListener("click", () => act(a));
+    return b;
+  });
+  return el("span", { class: "sweep-controls", "data-testid": "sweep-controls" }, buttons, status);
+}
+
+function header(sw: Sweep, ctl: HTMLElement | null): HTMLElement {
   const facts = el(
     "div",
     { class: "facts" },
@@ -77,6 +119,7 @@ function header(sw: Sweep): HTMLElement {
     { class: "run-header" },
     el("h1", {}, sw.name || sw.id),
     badge(sw.state, "sweep-state"),
+    ctl,
     facts,
     best,
     config,
@@ -116,13 +159,49 @@ export async function renderSweepPage(page: Page, id: string): Promise<void> {
   );
   page.root.append(root);
 
+  // State changes: one at a time; `changes` counts them so that a live read
+  // begun before or during one does not draw the state it replaced.
+  const status = el("span", { class: "sweep-control-status muted", role: "status", "data-testid": "sweep-control-status" });
+  let busy = false;
+  let changes = 0;
+  const drawHead = () => head.replaceChildren(header(sw, controls(sw, busy, status, act)));
+  const act = async (action: SweepAction) => {
+    if (busy || !page.alive) return;
+    if (
+      action === "cancel" &&
+      !confirm(`Cancel sweep ${sw.name || sw.id}? It hands out no more runs and its agents stop the runs still running.`)
+    )
+      return;
+    busy = true;
+    changes++;
+    status.classList.remove("error");
+    status.textContent = ACTION_TEXT[action].doing;
+    drawHead();
+    try {
+      const d = await api.setSweepState(id, action);
+      busy = false;
+      changes++;
+      if (!page.alive) return;
+      status.textContent = "";
+      render(d, true);
+    } catch (e) {
+      busy = false;
+      changes++;
+      if (!page.alive) return;
+      status.classList.add("error");
+      status.textContent = `Not changed: ${e instanceof Error ? e.message : String(e)}`;
+      drawHead();
+    }
+  };
+
   let shown = "";
-  const render = (d: Sweep) => {
+  const render = (d: Sweep, force = false) => {
     const key = JSON.stringify(d);
+    if (key === shown && !force) return;
+    sw = d;
+    drawHead();
     if (key === shown) return;
     shown = key;
-    sw = d;
-    head.replaceChildren(header(d));
     table.render(d);
     pc.replaceChildren(parallelCoords(d, pc.clientWidth));
     imp.replaceChildren(importancePanel(d));
@@ -143,9 +222,10 @@ export async function renderSweepPage(page: Page, id: string): Promise<void> {
 
   // Live.
   const refresh = throttle(1000, async () => {
+    const seen = changes;
     try {
       const d = await api.sweep(id, page.signal);
-      if (page.alive) render(d);
+      if (page.alive && !busy && seen === changes) render(d);
     } catch (e) {
       if (!isAbort(e)) console.error(e);
     }
