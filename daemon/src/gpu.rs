@@ -18,6 +18,11 @@
 //!
 //! A query a GPU does not support (power on some boards) leaves that name
 //! out of the sample; the others stay.
+//!
+//! For the GPUs a run's own process tree uses (`nvmlDeviceGetComputeRunning
+//! Processes`), the run also gets `gpu.process.i.*`: the device's readings
+//! again, and `memoryAllocatedBytes` as the tree's own GPU memory, as wandb
+//! records them.
 
 use std::ffi::{c_int, c_uint, c_void};
 
@@ -52,6 +57,20 @@ type UtilFn = unsafe extern "C" fn(Device, *mut Utilization) -> Ret;
 type MemFn = unsafe extern "C" fn(Device, *mut Memory) -> Ret;
 type TempFn = unsafe extern "C" fn(Device, c_int, *mut c_uint) -> Ret;
 type U32Fn = unsafe extern "C" fn(Device, *mut c_uint) -> Ret;
+type ProcsFn = unsafe extern "C" fn(Device, *mut c_uint, *mut ProcessInfo) -> Ret;
+
+/// `nvmlProcessInfo_t` (v2, also returned by the v3 call).
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+struct ProcessInfo {
+    pid: c_uint,
+    used_gpu_memory: u64,
+    gpu_instance_id: c_uint,
+    compute_instance_id: c_uint,
+}
+
+/// Processes asked for per device (more is reported as none).
+const MAX_PROCESSES: usize = 256;
 
 /// A loaded, initialised NVML and the GPUs it reported.
 pub struct Nvml {
@@ -60,6 +79,8 @@ pub struct Nvml {
     temp: TempFn,
     power: U32Fn,
     power_limit: U32Fn,
+    /// Absent on old drivers: no per-process figures then.
+    processes: Option<ProcsFn>,
     shutdown: InitFn,
     /// Device handles, as addresses: NVML's handles stay valid until
     /// shutdown, and NVML is thread-safe ("all NVML functions are
@@ -142,6 +163,9 @@ impl Nvml {
                 temp: symbol(&lib, "nvmlDeviceGetTemperature")?,
                 power: symbol(&lib, "nvmlDeviceGetPowerUsage")?,
                 power_limit: symbol(&lib, "nvmlDeviceGetEnforcedPowerLimit")?,
+                processes: symbol(&lib, "nvmlDeviceGetComputeRunningProcesses_v3")
+                    .or_else(|_| symbol(&lib, "nvmlDeviceGetComputeRunningProcesses_v2"))
+                    .ok(),
                 shutdown,
                 devices,
                 _lib: lib,
@@ -191,6 +215,61 @@ impl Nvml {
     }
 }
 
+impl Nvml {
+    /// (GPU index, pid, GPU memory in bytes) of every compute process.
+    #[allow(unsafe_code)]
+    pub fn processes(&self) -> Vec<(usize, u32, u64)> {
+        let Some(list) = self.processes else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, &d) in self.devices.iter().enumerate() {
+            let mut buf = vec![ProcessInfo::default(); MAX_PROCESSES];
+            let mut n = MAX_PROCESSES as c_uint;
+            // SAFETY: `buf` has room for `n` entries, as NVML is told.
+            let rc = unsafe { list(d as Device, &mut n, buf.as_mut_ptr()) };
+            if rc != 0 {
+                continue;
+            }
+            for p in &buf[..(n as usize).min(MAX_PROCESSES)] {
+                out.push((i, p.pid, p.used_gpu_memory));
+            }
+        }
+        out
+    }
+}
+
+/// A run's `gpu.process.i.*` items: for each GPU a process of `tree` uses,
+/// the device's readings from `sample` again and the tree's own memory.
+pub fn process_items(
+    sample: &[(String, f64)],
+    processes: &[(usize, u32, u64)],
+    tree: &std::collections::HashSet<u32>,
+) -> Vec<(String, f64)> {
+    let mut used: std::collections::BTreeMap<usize, u64> = Default::default();
+    for (gpu, pid, bytes) in processes {
+        if tree.contains(pid) {
+            *used.entry(*gpu).or_default() += bytes;
+        }
+    }
+    let mut out = Vec::new();
+    for (gpu, bytes) in used {
+        let prefix = format!("gpu.{gpu}.");
+        for (name, v) in sample {
+            if let Some(field) = name.strip_prefix(&prefix)
+                && field != "memoryAllocatedBytes"
+            {
+                out.push((format!("gpu.process.{gpu}.{field}"), *v));
+            }
+        }
+        out.push((
+            format!("gpu.process.{gpu}.memoryAllocatedBytes"),
+            bytes as f64,
+        ));
+    }
+    out
+}
+
 impl Drop for Nvml {
     #[allow(unsafe_code)]
     fn drop(&mut self) {
@@ -204,6 +283,25 @@ impl Drop for Nvml {
 #[cfg(test)]
 mod tests {
     use super::Nvml;
+
+    #[test]
+    fn process_items_follow_the_gpus_the_tree_uses() {
+        let sample = vec![
+            ("gpu.0.gpu".to_string(), 10.0),
+            ("gpu.1.gpu".to_string(), 42.0),
+            ("gpu.1.memoryAllocatedBytes".to_string(), 9.0e9),
+        ];
+        let procs = [(0, 7, 100), (1, 5, 1000), (1, 6, 24)];
+        let tree = std::collections::HashSet::from([5u32, 6]);
+        let got = super::process_items(&sample, &procs, &tree);
+        assert_eq!(
+            got,
+            [
+                ("gpu.process.1.gpu".to_string(), 42.0),
+                ("gpu.process.1.memoryAllocatedBytes".to_string(), 1024.0),
+            ]
+        );
+    }
 
     #[test]
     fn a_missing_library_is_an_error_not_a_crash() {

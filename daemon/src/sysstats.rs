@@ -16,7 +16,7 @@
 //! | `network.recv`, `network.sent` | bytes the machine's interfaces (not `lo`) received / sent since the first sample |
 //!
 //! and, when an NVIDIA driver is there, `gpu.<i>.*` for every GPU of the
-//! machine (`crate::gpu`, NVML loaded at run time). Linux only: elsewhere
+//! machine and `gpu.process.<i>.*` for the GPUs the run's tree uses (`crate::gpu`, NVML loaded at run time). Linux only: elsewhere
 //! there is no `/proc` and nothing is sampled.
 
 use std::collections::{HashMap, HashSet};
@@ -41,6 +41,7 @@ struct Prev {
 /// One pass over /proc for a process tree.
 #[derive(Default)]
 struct Tree {
+    members: HashSet<u32>,
     cpu_ticks: u64,
     rss_pages: u64,
     threads: u64,
@@ -112,6 +113,7 @@ fn tree(root: u32, all: &Table) -> Option<Tree> {
         t.io.0 += r;
         t.io.1 += w;
     }
+    t.members = members;
     Some(t)
 }
 
@@ -183,6 +185,7 @@ struct Machine {
     net: (u64, u64),
     memory: Option<f64>,
     gpu: Vec<(String, f64)>,
+    gpu_processes: Vec<(usize, u32, u64)>,
     hz: f64,
     page: f64,
 }
@@ -229,6 +232,11 @@ fn sample(
         items.push(item("memory", mem));
     }
     items.extend(m.gpu.iter().map(|(name, v)| item(name, *v)));
+    items.extend(
+        crate::gpu::process_items(&m.gpu, &m.gpu_processes, &t.members)
+            .iter()
+            .map(|(name, v)| item(name, *v)),
+    );
     p.at = now;
     p.cpu_ticks = t.cpu_ticks;
     Some(items)
@@ -274,7 +282,8 @@ pub async fn monitor(core: Arc<Core>, interval: Duration) {
                 table: process_table(),
                 net: network(),
                 memory: memory_percent(),
-                gpu: gpu.map(|g| g.sample()).unwrap_or_default(),
+                gpu: gpu.as_ref().map(|g| g.sample()).unwrap_or_default(),
+                gpu_processes: gpu.as_ref().map(|g| g.processes()).unwrap_or_default(),
                 hz,
                 page,
             };

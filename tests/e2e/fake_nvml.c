@@ -1,8 +1,11 @@
 /* A stand-in for NVIDIA's libnvidia-ml.so (the nvml.h signatures the
  * daemon loads) with two GPUs and fixed readings, so the GPU-metrics path
  * runs end to end on machines without a GPU. GPU 1 reports no power
- * reading, as some boards do. Built by tests/e2e/sysstats.rs with `cc`. */
+ * reading, as some boards do. The process named by FAKE_NVML_PID runs on
+ * GPU 1 with 123456789 bytes of GPU memory. Built by tests/e2e/sysstats.rs
+ * with `cc`. */
 #include <stdint.h>
+#include <stdlib.h>
 
 typedef struct { unsigned int gpu; unsigned int memory; } util_t;
 typedef struct { unsigned long long total, free, used; } mem_t;
@@ -43,5 +46,30 @@ int nvmlDeviceGetPowerUsage(void *d, unsigned int *mw) {
 int nvmlDeviceGetEnforcedPowerLimit(void *d, unsigned int *mw) {
     (void)d;
     *mw = 300000;
+    return 0;
+}
+
+typedef struct {
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+    unsigned int gpuInstanceId;
+    unsigned int computeInstanceId;
+} proc_t;
+
+int nvmlDeviceGetComputeRunningProcesses_v3(void *d, unsigned int *count, proc_t *infos) {
+    const char *pid = getenv("FAKE_NVML_PID");
+    if (index_of(d) != 1 || pid == NULL) {
+        *count = 0;
+        return 0;
+    }
+    if (*count < 1) {
+        *count = 1;
+        return 7; /* NVML_ERROR_INSUFFICIENT_SIZE */
+    }
+    infos[0].pid = (unsigned int)atoi(pid);
+    infos[0].usedGpuMemory = 123456789ull;
+    infos[0].gpuInstanceId = 0;
+    infos[0].computeInstanceId = 0;
+    *count = 1;
     return 0;
 }

@@ -91,7 +91,10 @@ async fn gpu_metrics_come_from_nvml_when_it_loads() {
     let d = Daemon::try_start_env(
         &data,
         &["--stats-interval-ms", "100"],
-        &[("TRACKLAB_NVML_LIB", lib.to_str().unwrap())],
+        &[
+            ("TRACKLAB_NVML_LIB", lib.to_str().unwrap()),
+            ("FAKE_NVML_PID", &std::process::id().to_string()),
+        ],
     )
     .unwrap();
     let mut opts = start_opts("gpu", "e2e");
@@ -115,9 +118,19 @@ async fn gpu_metrics_come_from_nvml_when_it_loads() {
         ("system/gpu.1.temp", 61.0),
         ("system/gpu.0.powerWatts", 150.0),
         ("system/gpu.0.powerPercent", 50.0),
+        // This test process (the run's pid) uses GPU 1.
+        ("system/gpu.process.1.gpu", 42.0),
+        ("system/gpu.process.1.temp", 61.0),
+        ("system/gpu.process.1.memoryAllocatedBytes", 123_456_789.0),
     ] {
         assert_eq!(last(points(&conn, "gpu", key).await), Some(want), "{key}");
     }
+    // The run's tree uses no process on GPU 0.
+    assert!(
+        points(&conn, "gpu", "system/gpu.process.0.gpu")
+            .await
+            .is_empty()
+    );
     // GPU 1 has no power reading: that name is absent, the rest are there.
     assert!(
         points(&conn, "gpu", "system/gpu.1.powerWatts")
