@@ -164,6 +164,28 @@ async fn each_bad_input_gets_a_precise_error_and_other_runs_keep_working() {
             &["writer_id"],
         ),
         (
+            "a sweep record from a client (the daemon's Sweeps service makes them)",
+            vec![record(
+                "good",
+                w,
+                1,
+                Payload::Sweep(v1::SweepOp {
+                    sweep_id: "abc".into(),
+                    op: Some(v1::sweep_op::Op::SetState(v1::SweepSetState {
+                        state: "cancelled".into(),
+                    })),
+                }),
+            )],
+            Code::InvalidArgument,
+            &["payload.sweep", "Sweeps service"],
+        ),
+        (
+            "a client writing into the daemon's sweeps log",
+            vec![record("_sweeps", w, 1, start_payload("p"))],
+            Code::InvalidArgument,
+            &["_sweeps", "reserved for sweeps"],
+        ),
+        (
             "a record without payload",
             vec![Record {
                 run_id: "good".into(),
@@ -197,7 +219,7 @@ async fn each_bad_input_gets_a_precise_error_and_other_runs_keep_working() {
     );
 
     good.finish(0).await.unwrap();
-    assert_eq!(series(&conn, "good", "ok").await.len(), 10);
+    assert_eq!(series(&conn, "good", "ok").await.len(), 12);
     let st = conn
         .admin()
         .status(StatusRequest {})

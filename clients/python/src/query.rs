@@ -10,6 +10,13 @@ use crate::catalog::{artifact_dict, model_dict};
 use crate::convert::{items_dict, to_py};
 use crate::session::Session;
 
+type Query = v1::query_client::QueryClient<
+    tonic::service::interceptor::InterceptedService<
+        tonic::transport::Channel,
+        tracklab_client::Auth,
+    >,
+>;
+
 /// Largest reply accepted (a long history in one message).
 const MAX_MESSAGE_BYTES: usize = 1 << 30;
 
@@ -115,6 +122,14 @@ impl NativeQuery {
         model_dict(py, m.get_ref())
     }
 
+    /// The Query service, accepting replies up to `MAX_MESSAGE_BYTES`.
+    fn query(&self) -> Query {
+        self.s
+            .conn
+            .query()
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
     fn block<T: Send>(
         &self,
         py: Python<'_>,
@@ -140,11 +155,7 @@ impl NativeQuery {
         project: Option<String>,
         include_deleted: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mut q = self
-            .s
-            .conn
-            .query()
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let mut q = self.query();
         let req = ListRunsRequest {
             project: project.unwrap_or_default(),
             include_deleted,
@@ -159,11 +170,7 @@ impl NativeQuery {
     }
 
     fn get_run<'py>(&self, py: Python<'py>, run_id: String) -> PyResult<Bound<'py, PyDict>> {
-        let mut q = self
-            .s
-            .conn
-            .query()
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let mut q = self.query();
         let r = self.block(py, async move { q.get_run(GetRunRequest { run_id }).await })?;
         run_dict(py, r.get_ref())
     }
@@ -177,11 +184,7 @@ impl NativeQuery {
         name: String,
         version: String,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let mut q = self
-            .s
-            .conn
-            .query()
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let mut q = self.query();
         let req = v1::GetArtifactRequest {
             project,
             name,
@@ -218,11 +221,7 @@ impl NativeQuery {
         name: String,
         r#type: String,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mut q = self
-            .s
-            .conn
-            .query()
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let mut q = self.query();
         let req = v1::ListArtifactsRequest {
             project,
             name,
@@ -238,11 +237,7 @@ impl NativeQuery {
 
     /// `{"logged": [...], "used": [(version dict, role), ...]}` of a run.
     fn run_artifacts<'py>(&self, py: Python<'py>, run_id: String) -> PyResult<Bound<'py, PyDict>> {
-        let mut q = self
-            .s
-            .conn
-            .query()
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let mut q = self.query();
         let resp = self.block(py, async move {
             q.run_artifacts(GetRunRequest { run_id }).await
         })?;
@@ -264,7 +259,7 @@ impl NativeQuery {
     /// Registered models (one by name, or all).
     #[pyo3(signature = (name=String::new()))]
     fn list_models<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyList>> {
-        let mut q = self.s.conn.query();
+        let mut q = self.query();
         let resp = self.block(py, async move {
             q.list_models(v1::ListModelsRequest { name }).await
         })?;
@@ -289,7 +284,7 @@ impl NativeQuery {
         reason: String,
     ) -> PyResult<Bound<'py, PyDict>> {
         // The daemon records a digest: resolve "v3"/aliases first.
-        let mut q = self.s.conn.query();
+        let mut q = self.query();
         let get = v1::GetArtifactRequest {
             project: artifact_project.clone(),
             name: artifact_name.clone(),
@@ -383,11 +378,7 @@ impl NativeQuery {
         max_points: u32,
         required: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mut q = self
-            .s
-            .conn
-            .query()
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let mut q = self.query();
         let req = HistoryRequest {
             run_id,
             keys: keys.unwrap_or_default(),
@@ -420,7 +411,7 @@ impl NativeQuery {
         offset: u64,
         limit: u32,
     ) -> PyResult<Vec<(i32, String, i64)>> {
-        let mut q = self.s.conn.query();
+        let mut q = self.query();
         let req = ConsoleRequest {
             run_id,
             offset,

@@ -23,18 +23,7 @@ pub async fn all(_: Authorized, State(st): State<Http>, RawQuery(q): RawQuery) -
 }
 
 pub async fn one(_: Authorized, State(st): State<Http>, Path(id): Path<String>) -> ApiResult {
-    st.core.wait_applied().await?;
-    let core = st.core.clone();
-    let doc = tokio::task::spawn_blocking(move || {
-        crate::sweeps::controller::load(&core, &id).map(|v| v.doc())
-    })
-    .await
-    .map_err(|e| {
-        ApiError::from(tonic::Status::internal(format!(
-            "reading a sweep failed: {e}"
-        )))
-    })??;
-    Ok(Json(doc))
+    Ok(Json(crate::sweeps::view(&st.core, &id).await?.doc()))
 }
 
 #[derive(Deserialize)]

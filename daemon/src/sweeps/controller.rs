@@ -18,6 +18,7 @@ use tracklab_sweeps::config::{Goal, Method};
 use tracklab_sweeps::hyperband::{self, RunCurve};
 use tracklab_sweeps::{Params, Rng, SweepConfig, bayes, grid, random};
 use tracklab_view::fmt::value_to_json;
+use tracklab_view::json::state_name;
 
 use crate::core::Core;
 
@@ -173,13 +174,15 @@ pub fn load(core: &Core, id: &str) -> Result<View, Status> {
         m.name = st.run_info().name;
         if m.params.is_empty() {
             // Started with the sweep's id but not handed out: its config.
-            let config: BTreeMap<String, v1::Item> = st
+            let items: BTreeMap<String, v1::Item> = st
                 .config_items()
                 .into_iter()
                 .map(|it| (key_name(&it.path), it))
                 .collect();
-            for p in &config_params(&config, &config_names(&raw)) {
-                m.params.insert(p.0.clone(), p.1.clone());
+            for p in &config.params {
+                if let Some(v) = items.get(&p.name).and_then(|it| it.value.as_ref()) {
+                    m.params.insert(p.name.clone(), value_to_json(v));
+                }
             }
         }
         if let Some(name) = &metric {
@@ -231,22 +234,6 @@ pub fn load(core: &Core, id: &str) -> Result<View, Status> {
     })
 }
 
-fn config_names(raw: &J) -> Vec<String> {
-    SweepConfig::parse(raw)
-        .map(|c| c.params.into_iter().map(|p| p.name).collect())
-        .unwrap_or_default()
-}
-
-fn config_params(config: &BTreeMap<String, v1::Item>, names: &[String]) -> Vec<(String, J)> {
-    names
-        .iter()
-        .filter_map(|n| {
-            let it = config.get(n)?;
-            Some((n.clone(), value_to_json(it.value.as_ref()?)))
-        })
-        .collect()
-}
-
 fn finished(s: Option<RunState>) -> bool {
     matches!(
         s,
@@ -275,25 +262,33 @@ impl View {
             })
     }
 
+    fn cap_reached(&self) -> Option<String> {
+        let cap = self.config.run_cap?;
+        (self.sweep.assigned.len() as u64 >= cap)
+            .then(|| format!("sweep {} reached its run_cap of {cap}", self.id))
+    }
+
+    /// The first grid point no member has.
+    fn grid_next(&self) -> Option<Params> {
+        let seen: Vec<Params> = self.members.iter().map(|m| m.params.clone()).collect();
+        grid::next(&self.config, &seen)
+    }
+
+    fn grid_done(&self) -> String {
+        format!(
+            "sweep {}'s grid is done: all {} combinations have run",
+            self.id,
+            grid::size(&self.config)
+        )
+    }
+
     /// Why the sweep can hand out no more runs ever (grid done, run_cap
     /// reached), if so.
     pub fn exhausted(&self) -> Option<String> {
-        if let Some(cap) = self.config.run_cap
-            && self.sweep.assigned.len() as u64 >= cap
-        {
-            return Some(format!("sweep {} reached its run_cap of {cap}", self.id));
-        }
-        if self.config.method == Method::Grid {
-            let seen: Vec<Params> = self.members.iter().map(|m| m.params.clone()).collect();
-            if grid::next(&self.config, &seen).is_none() {
-                return Some(format!(
-                    "sweep {}'s grid is done: all {} combinations have run",
-                    self.id,
-                    grid::size(&self.config)
-                ));
-            }
-        }
-        None
+        self.cap_reached().or_else(|| {
+            (self.config.method == Method::Grid && self.grid_next().is_none())
+                .then(|| self.grid_done())
+        })
     }
 
     /// The next parameters, or why there are none.
@@ -308,15 +303,11 @@ impl View {
             }
             other => return Err(format!("sweep {} is {other}", self.id)),
         }
-        if let Some(why) = self.exhausted() {
+        if let Some(why) = self.cap_reached() {
             return Err(why);
         }
         match self.config.method {
-            Method::Grid => {
-                let seen: Vec<Params> = self.members.iter().map(|m| m.params.clone()).collect();
-                grid::next(&self.config, &seen)
-                    .ok_or_else(|| format!("sweep {}'s grid is done", self.id))
-            }
+            Method::Grid => self.grid_next().ok_or_else(|| self.grid_done()),
             Method::Random => Ok(random::next(&self.config, rng)),
             Method::Bayes => {
                 // Failed runs count as the worst result seen (wandb's
@@ -370,14 +361,7 @@ impl View {
     /// The sweep as the API shows it.
     pub fn doc(&self) -> J {
         let metric = self.config.metric.as_ref();
-        let state_name = |s: Option<RunState>| match s {
-            None => "pending",
-            Some(RunState::Running) => "running",
-            Some(RunState::Finished) => "finished",
-            Some(RunState::Failed) => "failed",
-            Some(RunState::Crashed) => "crashed",
-            Some(_) => "pending",
-        };
+        let state_name = |s: Option<RunState>| s.map_or("pending", |s| state_name(s as i32));
         let flip = |v: f64| if self.goal() == Goal::Maximize { -v } else { v };
         let runs: Vec<J> = self
             .members

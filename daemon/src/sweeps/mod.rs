@@ -77,7 +77,8 @@ async fn record(core: &Arc<Core>, sweep_id: &str, op: Op) -> Result<(), Status> 
     Ok(())
 }
 
-async fn view(core: &Arc<Core>, id: &str) -> Result<View, Status> {
+/// The sweep as of every record applied so far (read-your-writes).
+pub async fn view(core: &Arc<Core>, id: &str) -> Result<View, Status> {
     core.wait_applied().await?;
     let (core, id) = (core.clone(), id.to_string());
     blocking(move || load(&core, &id)).await
